@@ -1,0 +1,29 @@
+"""searchapp: Chinese full-text search over a folder of news articles.
+
+The core (``documents``, ``analysis``, ``schema``, ``store``, ``indexer``, ``query``,
+``searcher``, ``highlight``) is a plain library; ``web`` and ``cli`` are thin shells.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from searchapp import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The Flask application: defaults, then ``SEARCHAPP_*`` variables, then ``test_config``."""
+    app = Flask(__name__)
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_prefixed_env("SEARCHAPP")
+    if test_config:
+        app.config.update(test_config)
+
+    from searchapp import cli, web
+
+    web.init_app(app)
+    for command in cli.COMMANDS:
+        app.cli.add_command(command)
+    return app

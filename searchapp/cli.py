@@ -1,0 +1,247 @@
+"""The command line: rebuild, update, search, stats, serve. A thin shell over the core.
+
+Available as ``python -m searchapp COMMAND`` and ``flask --app searchapp COMMAND``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from searchapp import config, indexer, store
+from searchapp.searcher import SORTS, Engine
+
+_dir = click.Path(file_okay=False, path_type=Path)
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--index",
+        "index_dir",
+        type=_dir,
+        default=lambda: config.env_setting("INDEX_DIR"),
+        show_default="index/ or $SEARCHAPP_INDEX_DIR",
+        help="Index folder.",
+    )(func)
+    func = click.option(
+        "--corpus",
+        "corpus_dir",
+        type=_dir,
+        default=lambda: config.env_setting("CORPUS_DIR"),
+        show_default="corpus/ or $SEARCHAPP_CORPUS_DIR",
+        help="Folder of articles (.md, .markdown, .txt).",
+    )(func)
+    return func
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[indexer.Progress | None]:
+    """A tqdm bar on a terminal; nothing when output is piped or in CI."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(desc=label, unit="file", file=sys.stderr, leave=False)
+
+    def update(done: int, total: int) -> None:
+        if total and bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh() if done == total or done % 25 == 0 else None
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def _report(stats: indexer.BuildStats, as_json: bool, strict: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for item in stats.skipped:
+            click.echo(f"skipped {item.id}: {item.reason}", err=True)
+        for doc_id, warning in stats.warnings:
+            click.echo(f"warning {doc_id}: {warning}", err=True)
+        click.echo(stats.summary())
+    if strict and stats.skipped:
+        raise SystemExit(1)
+
+
+def _build(kind: str, corpus_dir: Path, index_dir: Path, **kwargs: Any) -> indexer.BuildStats:
+    func = indexer.rebuild if kind == "rebuild" else indexer.update
+    try:
+        with _progress(kind) as progress:
+            return func(
+                corpus_dir,
+                index_dir,
+                userdict=config.userdict_path(corpus_dir),
+                progress=progress,
+                **kwargs,
+            )
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    except store.IndexBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    except store.IndexUnavailable as exc:
+        raise click.ClickException(f"{exc}. {exc.hint}") from None
+    except PermissionError as exc:
+        raise click.ClickException(f"cannot write the index: {exc}") from None
+
+
+@click.group(help="searchapp: Chinese full-text search over a folder of news articles.")
+def cli() -> None:
+    """Command group."""
+
+
+@cli.command(help="Index every article again (readers keep the old index until it is done).")
+@_common
+@click.option("--procs", type=click.IntRange(1, 16), default=None, help="Worker processes.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any file was skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def rebuild(
+    corpus_dir: Path, index_dir: Path, procs: int | None, strict: bool, as_json: bool
+) -> None:
+    """Full rebuild."""
+    _report(_build("rebuild", corpus_dir, index_dir, procs=procs), as_json, strict)
+
+
+@cli.command(help="Index only added, changed and deleted articles.")
+@_common
+@click.option("--strict", is_flag=True, help="Exit 1 if any file was skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+def update(corpus_dir: Path, index_dir: Path, strict: bool, as_json: bool) -> None:
+    """Incremental update."""
+    _report(_build("update", corpus_dir, index_dir), as_json, strict)
+
+
+def _engine(corpus_dir: Path, index_dir: Path) -> Engine:
+    from searchapp.synonyms import load_synonyms
+
+    syn = load_synonyms(config.synonyms_path(corpus_dir))
+    return Engine(index_dir, userdict=config.userdict_path(corpus_dir), expand=syn.expand)
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+
+
+@cli.command(help="Search the index and print the top results.")
+@_common
+@click.argument("query")
+@click.option("--page", default=1, show_default=True, help="Result page.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--tag", multiple=True, help="Only articles with this tag.")
+@click.option("--source", multiple=True, help="Only articles from this source.")
+@click.option("--lang", multiple=True, help="Only articles in this language (zh-CN, zh-HK ...).")
+@click.option("--from", "date_from", help="Only articles on or after this date (YYYY-MM-DD).")
+@click.option("--to", "date_to", help="Only articles on or before this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search(
+    corpus_dir: Path,
+    index_dir: Path,
+    query: str,
+    page: int,
+    limit: int,
+    sort: str,
+    tag: tuple[str, ...],
+    source: tuple[str, ...],
+    lang: tuple[str, ...],
+    date_from: str | None,
+    date_to: str | None,
+    as_json: bool,
+) -> None:
+    """Search from the terminal."""
+    filters = [("tags", t.lower()) for t in tag] + [("source", s.lower()) for s in source]
+    filters += [("lang", x) for x in lang]
+    end = _date(date_to)
+    if end and len(date_to or "") <= 10:
+        end = end.replace(hour=23, minute=59, second=59)
+    try:
+        result = _engine(corpus_dir, index_dir).search(
+            query,
+            page,
+            sort=sort,
+            pagelen=limit,
+            filters=filters,
+            date_from=_date(date_from),
+            date_to=end,
+        )
+    except store.IndexUnavailable as exc:
+        raise click.ClickException(f"{exc}. {exc.hint}") from None
+    if as_json:
+        from searchapp.serialize import page_to_dict
+
+        click.echo(json.dumps(page_to_dict(result), ensure_ascii=False, indent=2))
+        return
+    from searchapp.serialize import plain_snippet
+
+    note = (
+        " (no article has every word; showing articles with some)" if result.mode == "any" else ""
+    )
+    click.echo(f"{result.total} results ({result.took_ms / 1000:.3f} s){note}")
+    for hit in result.hits:
+        date = hit.date.strftime("%Y-%m-%d") if hit.date else "----------"
+        click.echo(f"\n{hit.rank}. {hit.title}")
+        click.echo(f"   {date}  {hit.source or '-'}  {hit.id}")
+        click.echo(f"   {plain_snippet(hit.snippet_html, color=sys.stdout.isatty())}")
+
+
+@cli.command(help="Show document count, index size, last build and analyzer version.")
+@_common
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats(corpus_dir: Path, index_dir: Path, as_json: bool) -> None:
+    """Index statistics."""
+    try:
+        info = _engine(corpus_dir, index_dir).stats()
+    except store.IndexUnavailable as exc:
+        raise click.ClickException(f"{exc}. {exc.hint}") from None
+    info = {"index": str(index_dir), **info}
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
+        return
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if key == "index_bytes":
+            value = f"{value / 1e6:.1f} MB"
+        click.echo(f"{key.replace('_', ' '):<{width}}  {value if value is not None else '-'}")
+
+
+@cli.command(help="Serve the search page (building the index first if there is none).")
+@_common
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
+    """Run the web server."""
+    if indexer.needs_rebuild(index_dir, config.userdict_path(corpus_dir)):
+        click.echo(f"No usable index in {index_dir}: building it from {corpus_dir} ...")
+        _report(_build("rebuild", corpus_dir, index_dir), False, False)
+    from searchapp import create_app
+
+    app = create_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir)})
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True)
+
+
+COMMANDS = [rebuild, update, search, stats, serve]
+
+
+def main() -> None:
+    """Entry point for ``python -m searchapp``."""
+    cli(prog_name="python -m searchapp")

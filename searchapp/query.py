@@ -1,0 +1,153 @@
+"""Parse what a person types into a structured query. Never raises.
+
+Syntax: words (segmented by the analyzer, all must match), ``"quoted phrase"``,
+``-exclude`` / ``-"phrase"``, ``A OR B`` (also ``|``), field prefixes ``title:``,
+``body:``, ``summary:`` (restrict the text fields) and ``tag:``, ``category:``,
+``source:``, ``lang:`` (filters). ``AND``, parentheses and unknown prefixes are read as
+plain text; anything malformed degrades to the nearest sensible reading.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from searchapp import analysis
+from searchapp.schema import FILTER_FIELDS, TEXT_FIELDS
+
+MAX_QUERY_CHARS = 500
+
+_TOKEN = re.compile(
+    r"""
+    (?P<neg>-)?
+    (?:(?P<field>[A-Za-z_]+)[:：])?
+    (?:
+        [\"“”「」『』](?P<phrase>[^\"“”「」『』]*)[\"“”「」『』]?
+      | (?P<word>[^\s\"“”「」『』]+)
+    )?
+    """,
+    re.VERBOSE,
+)
+_OR_WORDS = {"OR", "|", "||", "或"}
+_IGNORED_WORDS = {"AND", "&&", "&", "NOT"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing that must match: a term (or its forms) or a phrase, in some fields."""
+
+    terms: tuple[str, ...]
+    phrase: bool = False
+    fields: tuple[str, ...] = tuple(TEXT_FIELDS)
+
+    @property
+    def label(self) -> str:
+        """How the unit reads to a person."""
+        joined = "".join(self.terms) if self.phrase else " ".join(self.terms)
+        return f'"{joined}"' if self.phrase else joined
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Alternatives joined by OR; a plain clause has one alternative."""
+
+    alternatives: tuple[tuple[Unit, ...], ...]
+
+
+@dataclass
+class ParsedQuery:
+    """The structure the searcher turns into a Whoosh query."""
+
+    text: str
+    clauses: list[Clause] = field(default_factory=list)
+    excluded: list[Unit] = field(default_factory=list)
+    filters: list[tuple[str, str]] = field(default_factory=list)
+    #: word -> its segmented terms when a typed word was split (人工智能开源 -> 人工智能 开源)
+    segmented: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing positive was asked for (no words, only exclusions)."""
+        return not self.clauses and not self.filters
+
+    def highlight_terms(self) -> set[str]:
+        """Normalised terms to mark in snippets."""
+        out: set[str] = set()
+        for clause in self.clauses:
+            for alt in clause.alternatives:
+                for unit in alt:
+                    out.update(unit.terms)
+        return out
+
+
+def clean(text: str) -> str:
+    """Strip control and format characters, collapse spaces, cap the length."""
+    text = text[: MAX_QUERY_CHARS * 2]
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    return " ".join("".join(kept).split())[:MAX_QUERY_CHARS]
+
+
+def _units_for(text: str, fields: tuple[str, ...], phrase: bool) -> tuple[Unit, ...]:
+    terms = tuple(analysis.query_terms(text))
+    if not terms:
+        return ()
+    if phrase and len(terms) > 1:
+        return (Unit(terms, phrase=True, fields=fields),)
+    return tuple(Unit((t,), fields=fields) for t in terms)
+
+
+def parse(text: str) -> ParsedQuery:
+    """Parse a user's query string; the result may be empty, never an exception."""
+    text = clean(text)
+    parsed = ParsedQuery(text)
+    pending_or = False
+    for m in _TOKEN.finditer(text):
+        if not m.group(0):
+            continue
+        neg = bool(m.group("neg"))
+        fname = (m.group("field") or "").lower()
+        phrase = m.group("phrase")
+        word = m.group("word")
+        body = phrase if phrase is not None else (word or "")
+        if fname and fname not in TEXT_FIELDS and fname not in FILTER_FIELDS:
+            # "http:..." or "GPT:4": not a field, read it all as text.
+            body = f"{m.group('field')}:{body}"
+            fname = ""
+        if not neg and not fname and phrase is None and body in _OR_WORDS:
+            pending_or = bool(parsed.clauses)
+            continue
+        if not neg and not fname and phrase is None and body.upper() in _IGNORED_WORDS:
+            continue
+        if fname in FILTER_FIELDS:
+            value = body.strip().lower()
+            if value and not neg:
+                parsed.filters.append((FILTER_FIELDS[fname], value))
+            elif value:
+                parsed.excluded.append(Unit((value,), fields=(FILTER_FIELDS[fname],)))
+            pending_or = False
+            continue
+        fields = (fname,) if fname else tuple(TEXT_FIELDS)
+        units = _units_for(body.strip(), fields, phrase is not None)
+        if not units:
+            continue
+        if neg:
+            if len(units) > 1:
+                units = (Unit(tuple(t for u in units for t in u.terms), True, fields),)
+            parsed.excluded.extend(units)
+            continue
+        if phrase is None and len(units) > 1:
+            parsed.segmented.append((body, tuple(u.terms[0] for u in units)))
+        if pending_or and parsed.clauses:
+            last = parsed.clauses.pop()
+            parsed.clauses.append(Clause(last.alternatives + (units,)))
+        else:
+            parsed.clauses.append(Clause((units,)))
+        pending_or = False
+    return parsed

@@ -1,0 +1,55 @@
+"""The Whoosh schema shared by the indexer and the searcher.
+
+The schema (analyzer objects included) is pickled into the index, so changing a field
+here, like changing tokenization, needs a rebuild: bump :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from searchapp.analysis import ANALYZER_VERSION, analyzer
+
+SCHEMA_VERSION = "2"
+INDEX_NAME = "MAIN"
+
+#: Full-text fields searched by a plain query, with their BM25F weights.
+TEXT_FIELDS: dict[str, float] = {"title": 3.0, "summary": 1.2, "body": 1.0}
+
+#: Keyword fields a user can filter on; query syntax name -> index field.
+FILTER_FIELDS: dict[str, str] = {
+    "tag": "tags",
+    "tags": "tags",
+    "category": "categories",
+    "categories": "categories",
+    "source": "source",
+    "lang": "lang",
+    "script": "script",
+}
+
+
+def index_version() -> str:
+    """What an index must have been built with to be readable by this code."""
+    return f"schema {SCHEMA_VERSION} / analyzer {ANALYZER_VERSION}"
+
+
+def build_schema() -> Schema:
+    """A fresh schema object (analyzer instances are not shared between schemas)."""
+    text = analyzer()
+    return Schema(
+        # Columns (sortable) make id and fingerprint readable for all documents at once
+        # without loading stored bodies: incremental update depends on it.
+        id=ID(stored=True, unique=True, sortable=True),
+        fp=ID(sortable=True),
+        title=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
+        summary=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
+        body=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
+        date=DATETIME(stored=True, sortable=True),
+        categories=KEYWORD(stored=True, commas=True, lowercase=True),
+        tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        source=ID(stored=True),
+        lang=ID(stored=True),
+        script=ID(stored=True),
+        source_url=STORED(),
+        thumbnail=STORED(),
+    )

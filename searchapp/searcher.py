@@ -1,0 +1,512 @@
+"""Search the index: parse, rank (BM25F), paginate, highlight. Returns plain data.
+
+No Flask here: the web page, the JSON API, the CLI and the benchmark all call
+:class:`Engine`. One :class:`Engine` per process is enough; it keeps one Whoosh searcher
+per thread and refreshes it when the index changes, so a rebuild or update made by
+another process is served without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as Q
+from whoosh import scoring
+from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher as WhooshSearcher
+
+from searchapp import analysis, highlight, store
+from searchapp.query import ParsedQuery, Unit, parse
+from searchapp.schema import TEXT_FIELDS
+
+SORTS = ("relevance", "newest", "oldest")
+FACET_FIELDS = ("source", "tags", "script", "lang")
+FACET_LIMIT = 12
+MAX_PAGE = 1000
+#: The BM25F parameters; see bench/ for how they were chosen.
+K1 = 1.2
+B = 0.75
+FIELD_B = {"title": 0.5, "summary": 0.6, "body": 0.75}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result, ready to show."""
+
+    id: str
+    rank: int
+    score: float
+    title: str
+    title_html: str
+    snippet_html: str
+    date: datetime | None = None
+    source: str = ""
+    source_url: str = ""
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    lang: str = ""
+    script: str = ""
+    thumbnail: str = ""
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """A page of results and what the searcher did to get it."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    total: int
+    page: int
+    pagelen: int
+    took_ms: float
+    #: "all" (every word matched), "any" (fallback: some words), "empty" (nothing to search)
+    mode: str
+    sort: str = "relevance"
+    terms: tuple[str, ...] = ()
+    segmented: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    filters: tuple[tuple[str, str], ...] = ()
+    #: field -> ((value, count), ...) over every matching document, most frequent first
+    facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.pagelen)) if self.pagelen else 1
+
+
+@dataclass(frozen=True)
+class Article:
+    """A whole document for the article page, with the query's terms highlighted."""
+
+    id: str
+    title: str
+    title_html: str
+    paragraphs_html: tuple[str, ...]
+    date: datetime | None
+    source: str
+    source_url: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    lang: str
+    script: str
+    summary: str
+    thumbnail: str
+    matches: int = 0
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
+
+def clamp_page(page: Any) -> int:
+    """A page number from user input: non-numbers and values below 1 become 1."""
+    try:
+        number = int(str(page).strip())
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+@dataclass
+class _Local(threading.local):
+    searcher: WhooshSearcher | None = None
+    generation: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Searches one index directory. Thread-safe; cheap to keep for the process lifetime."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        userdict: Path | None = None,
+        page_size: int = 10,
+        expand: Any = None,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.userdict = userdict
+        self.page_size = page_size
+        #: term -> extra query forms (synonyms); script variants are always added
+        self.expand = expand
+        self._local = _Local()
+        self._lock = threading.Lock()
+        self._ix: Any = None
+        self._meta_mtime: float | None = None
+        self.weighting = scoring.BM25F(
+            B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()}
+        )
+        analysis.configure(userdict)
+
+    # -- index access --------------------------------------------------------------
+
+    def _index(self) -> Any:
+        meta = self.index_dir / store.META_FILE
+        try:
+            mtime = meta.stat().st_mtime
+        except OSError:
+            mtime = None
+        with self._lock:
+            if self._ix is None or mtime != self._meta_mtime:
+                self._ix = store.open_index(self.index_dir)
+                self._meta_mtime = mtime
+                self._local = _Local()
+            return self._ix
+
+    def searcher(self) -> WhooshSearcher:
+        """This thread's Whoosh searcher on the latest committed index."""
+        ix = self._index()
+        local = self._local
+        try:
+            if local.searcher is None:
+                local.searcher = ix.searcher(weighting=self.weighting)
+            else:
+                fresh = local.searcher.refresh()
+                if fresh is not local.searcher:
+                    local.searcher.close()
+                    local.searcher = fresh
+        except store.IndexUnavailable:
+            raise
+        except Exception as exc:
+            local.searcher = None
+            raise store.IndexCorrupt(
+                f"the index in {self.index_dir} cannot be read ({exc})"
+            ) from exc
+        return local.searcher
+
+    def close(self) -> None:
+        """Close this thread's searcher."""
+        if self._local.searcher is not None:
+            self._local.searcher.close()
+            self._local.searcher = None
+
+    # -- query building --------------------------------------------------------------
+
+    def forms(self, term: str) -> tuple[tuple[str, ...], ...]:
+        """A term and every other form it should match (script variants, synonyms).
+
+        Each form is a sequence of terms: one term, or a phrase for a multi-word synonym.
+        """
+        out: list[tuple[str, ...]] = [(term,), *((v,) for v in analysis.variants(term))]
+        if self.expand is not None:
+            out.extend(self.expand(term))
+        return tuple(dict.fromkeys(out))
+
+    @staticmethod
+    def _form_query(fieldname: str, form: tuple[str, ...]) -> Q.Query:
+        boost = TEXT_FIELDS[fieldname]
+        if len(form) == 1:
+            return Q.Term(fieldname, form[0], boost=boost)
+        return Q.Phrase(fieldname, list(form), boost=boost)
+
+    def _unit_query(self, unit: Unit) -> Q.Query:
+        if unit.fields and unit.fields[0] not in TEXT_FIELDS:
+            return Q.Term(unit.fields[0], unit.terms[0])
+        if unit.phrase:
+            return Q.Or([Q.Phrase(f, list(unit.terms), boost=TEXT_FIELDS[f]) for f in unit.fields])
+        forms = self.forms(unit.terms[0])
+        return Q.Or([self._form_query(f, form) for f in unit.fields for form in forms])
+
+    def _all_query(self, parsed: ParsedQuery) -> Q.Query:
+        clauses = []
+        for clause in parsed.clauses:
+            alts = [Q.And([self._unit_query(u) for u in alt]) for alt in clause.alternatives]
+            clauses.append(alts[0] if len(alts) == 1 else Q.Or(alts))
+        main: Q.Query = Q.And(clauses) if clauses else Q.Every()
+        return Q.AndMaybe(main, Q.Or(boosts)) if (boosts := self._proximity(parsed)) else main
+
+    def _any_query(self, parsed: ParsedQuery) -> Q.Query:
+        units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
+        return Q.Or([self._unit_query(u) for u in units])
+
+    def _proximity(self, parsed: ParsedQuery) -> list[Q.Query]:
+        """Reward documents where a space-less typed word appears as typed (terms adjacent)."""
+        return [
+            Q.Phrase(f, list(terms), slop=1, boost=TEXT_FIELDS[f])
+            for _, terms in parsed.segmented
+            for f in ("title", "body")
+        ]
+
+    @staticmethod
+    def _filter_query(
+        parsed: ParsedQuery,
+        filters: Sequence[tuple[str, str]],
+        date_from: datetime | None,
+        date_to: datetime | None,
+    ) -> Q.Query | None:
+        parts: list[Q.Query] = [Q.Term(f, v) for f, v in (*parsed.filters, *filters)]
+        if date_from or date_to:
+            parts.append(Q.DateRange("date", date_from, date_to))
+        return Q.And(parts) if parts else None
+
+    # -- searching ---------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        page: Any = 1,
+        *,
+        sort: str = "relevance",
+        pagelen: int | None = None,
+        filters: Sequence[tuple[str, str]] = (),
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        facets: bool = False,
+    ) -> ResultPage:
+        """Search and return one page of highlighted hits. User input never raises;
+        an unusable index raises :class:`store.IndexUnavailable`.
+
+        ``filters`` are (field, value) pairs (``("tags", "qq")``); with ``facets`` the
+        page also counts sources, tags and languages over all matching documents.
+        """
+        started = time.perf_counter()
+        page = clamp_page(page)
+        pagelen = max(1, min(int(pagelen or self.page_size), 100))
+        sort = sort if sort in SORTS else "relevance"
+        parsed = parse(text)
+        searcher = self.searcher()
+        flt = self._filter_query(parsed, filters, date_from, date_to)
+        mask = Q.Or([self._unit_query(u) for u in parsed.excluded]) if parsed.excluded else None
+        mode = "empty"
+        found: list[tuple[float, int]] = []
+        total = 0
+        q: Q.Query | None = None
+        if not parsed.empty:
+            mode = "all"
+            q = self._all_query(parsed)
+            found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
+            units = sum(len(alt) for c in parsed.clauses for alt in c.alternatives)
+            if total == 0 and units > 1:
+                mode = "any"
+                q = self._any_query(parsed)
+                found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
+        counts = self._facets(searcher, q, flt, mask) if facets and q is not None and total else {}
+        start = (page - 1) * pagelen
+        window = found[start : start + pagelen]
+        terms = parsed.highlight_terms()
+        hits = self._hits(searcher, window, terms, start)
+        return ResultPage(
+            query=parsed.text,
+            hits=tuple(hits),
+            total=total,
+            page=page,
+            pagelen=pagelen,
+            took_ms=(time.perf_counter() - started) * 1000,
+            mode=mode,
+            sort=sort,
+            terms=tuple(sorted(terms)),
+            segmented=tuple(parsed.segmented),
+            filters=tuple(parsed.filters) + tuple(filters),
+            facets=counts,
+            date_from=date_from,
+            date_to=date_to,
+        )
+
+    def _facets(
+        self, searcher: WhooshSearcher, q: Q.Query, flt: Q.Query | None, mask: Q.Query | None
+    ) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Count facet values over every matching document (not only this page)."""
+        matched = set(searcher.docs_for_query(q)) if flt is None and mask is None else None
+        if matched is None:
+            matched = set(
+                searcher.search(q, limit=None, filter=flt, mask=mask, scored=False).docs()
+            )
+        out = {}
+        for fieldname in FACET_FIELDS:
+            counts = []
+            for value, docs in self._postings_sets(searcher, fieldname).items():
+                n = len(docs & matched) if len(docs) < len(matched) else len(matched & docs)
+                if n:
+                    counts.append((value, n))
+            counts.sort(key=lambda vc: (-vc[1], vc[0]))
+            out[fieldname] = tuple(counts[:FACET_LIMIT])
+        return out
+
+    def _postings_sets(self, searcher: WhooshSearcher, fieldname: str) -> dict[str, frozenset[int]]:
+        """value -> documents, cached for the searcher's generation."""
+        reader = searcher.reader()
+        key = (id(reader), fieldname)
+        cache = self._local.extra
+        if key not in cache:
+            sets = {}
+            for value in reader.field_terms(fieldname):
+                sets[value] = frozenset(reader.postings(fieldname, value).all_ids())
+            cache[key] = sets
+        return cache[key]
+
+    def _run(
+        self,
+        searcher: WhooshSearcher,
+        q: Q.Query,
+        page: int,
+        pagelen: int,
+        sort: str,
+        flt: Q.Query | None,
+        mask: Q.Query | None,
+    ) -> tuple[list[tuple[float, int]], int]:
+        limit = page * pagelen
+        dates = _DateColumn(searcher)
+        if sort == "relevance":
+            results = searcher.search(q, limit=limit, filter=flt, mask=mask)
+            # BM25 ties (same words, same lengths) are common in news: newer first.
+            found = sorted(results.top_n, key=lambda sd: (-round(sd[0], 7), -dates[sd[1]]))
+        else:
+            results = searcher.search(q, limit=None, filter=flt, mask=mask, scored=False)
+            docnums = list(results.docs())
+            sign = -1 if sort == "newest" else 1
+            # Undated articles go last in both orders.
+            docnums.sort(key=lambda d: (dates[d] == 0, sign * dates[d], d))
+            found = [(0.0, d) for d in docnums[:limit]]
+        return found, len(results)
+
+    def _spans(
+        self, searcher: WhooshSearcher, fieldname: str, docnums: list[int], terms: set[str]
+    ) -> dict[int, dict[highlight.Span, str]]:
+        """docnum -> {span: term} from the stored character offsets of ``terms``."""
+        reader = searcher.reader()
+        out: dict[int, dict[highlight.Span, str]] = {d: {} for d in docnums}
+        ordered = sorted(docnums)
+        wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
+        for term, word in sorted(wanted):
+            try:
+                m = reader.postings(fieldname, word)
+            except TermNotFound:
+                continue
+            for docnum in ordered:
+                if not m.is_active():
+                    break
+                if m.id() < docnum:
+                    m.skip_to(docnum)
+                    if not m.is_active():
+                        break
+                if m.id() == docnum:
+                    for _, s, e in m.value_as("characters"):
+                        out[docnum][(s, e)] = term
+        return out
+
+    def _hits(
+        self, searcher: WhooshSearcher, window: list[tuple[float, int]], terms: set[str], start: int
+    ) -> list[Hit]:
+        if not window:
+            return []
+        docnums = [d for _, d in window]
+        body_spans = self._spans(searcher, "body", docnums, terms) if terms else {}
+        title_spans = self._spans(searcher, "title", docnums, terms) if terms else {}
+        hits = []
+        for i, (score, docnum) in enumerate(window):
+            stored = searcher.stored_fields(docnum)
+            body = stored.get("body", "")
+            spans = body_spans.get(docnum, {})
+            if spans:
+                snippet = highlight.snippet(body, list(spans), spans)
+            else:
+                snippet = highlight.snippet(stored.get("summary") or body, [])
+            title = stored.get("title", "") or stored.get("id", "")
+            hits.append(
+                Hit(
+                    id=stored["id"],
+                    rank=start + i + 1,
+                    score=round(float(score or 0.0), 4),
+                    title=title,
+                    title_html=highlight.mark(title, title_spans.get(docnum, {})),
+                    snippet_html=snippet,
+                    date=stored.get("date"),
+                    source=stored.get("source", ""),
+                    source_url=stored.get("source_url", ""),
+                    categories=_split(stored.get("categories", "")),
+                    tags=_split(stored.get("tags", "")),
+                    lang=stored.get("lang", ""),
+                    script=stored.get("script", ""),
+                    thumbnail=stored.get("thumbnail", ""),
+                )
+            )
+        return hits
+
+    # -- documents and stats -------------------------------------------------------
+
+    def article(self, doc_id: str, text: str = "") -> Article | None:
+        """The stored document ``doc_id`` with ``text``'s terms highlighted, or None."""
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is None:
+            return None
+        stored = searcher.stored_fields(docnum)
+        terms = parse(text).highlight_terms() if text else set()
+        body = stored.get("body", "")
+        spans = self._spans(searcher, "body", [docnum], terms)[docnum] if terms else {}
+        title_spans = self._spans(searcher, "title", [docnum], terms)[docnum] if terms else {}
+        paragraphs = []
+        offset = 0
+        for line in body.split("\n"):
+            end = offset + len(line)
+            if line.strip():
+                inside = [sp for sp in spans if sp[0] < end and sp[1] > offset]
+                shifted = [(s - offset, e - offset) for s, e in inside]
+                paragraphs.append(highlight.mark(line, shifted))
+            offset = end + 1
+        title = stored.get("title", "") or doc_id
+        return Article(
+            id=doc_id,
+            title=title,
+            title_html=highlight.mark(title, title_spans),
+            paragraphs_html=tuple(paragraphs),
+            date=stored.get("date"),
+            source=stored.get("source", ""),
+            source_url=stored.get("source_url", ""),
+            categories=_split(stored.get("categories", "")),
+            tags=_split(stored.get("tags", "")),
+            lang=stored.get("lang", ""),
+            script=stored.get("script", ""),
+            summary=stored.get("summary", ""),
+            thumbnail=stored.get("thumbnail", ""),
+            matches=len(spans),
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Document count, date range, build metadata and index size."""
+        searcher = self.searcher()
+        reader = searcher.reader()
+        dates = _DateColumn(searcher)
+        real = [v for v in (dates[n] for n in reader.all_doc_ids()) if v]
+        meta = store.read_meta(self.index_dir)
+        return {
+            "documents": searcher.doc_count(),
+            "first_date": _from_column(min(real)) if real else None,
+            "last_date": _from_column(max(real)) if real else None,
+            "built_at": meta.get("built_at"),
+            "updated_at": meta.get("updated_at"),
+            "version": meta.get("version"),
+            "analyzer": meta.get("analyzer"),
+            "index_bytes": store.index_size(self.index_dir),
+        }
+
+
+class _DateColumn:
+    """Raw date column values (microsecond counts); 0 for an undated document."""
+
+    MISSING = 2**64 - 1
+
+    def __init__(self, searcher: WhooshSearcher) -> None:
+        self._col = searcher.reader().column_reader("date", translate=False)
+
+    def __getitem__(self, docnum: int) -> int:
+        value = self._col[docnum]
+        return 0 if value == self.MISSING else value
+
+
+def _from_column(value: int) -> datetime | None:
+    from whoosh.util.times import long_to_datetime
+
+    try:
+        return long_to_datetime(value)
+    except (ValueError, OverflowError):
+        return None

@@ -1,0 +1,55 @@
+"""Plain-data views of search results for JSON (API, CLI) and the terminal."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from searchapp.searcher import Hit, ResultPage
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def hit_to_dict(hit: Hit, url: str = "") -> dict[str, Any]:
+    """A hit as JSON-ready data. ``snippet`` is HTML: text escaped, matches in ``<mark>``."""
+    return {
+        "id": hit.id,
+        "rank": hit.rank,
+        "title": hit.title,
+        "title_html": hit.title_html,
+        "date": hit.date.isoformat(sep=" ") if hit.date else None,
+        "source": hit.source,
+        "source_url": hit.source_url,
+        "categories": list(hit.categories),
+        "tags": list(hit.tags),
+        "lang": hit.lang,
+        "script": hit.script,
+        "score": hit.score,
+        "snippet": hit.snippet_html,
+        "url": url,
+    }
+
+
+def page_to_dict(page: ResultPage, url_for_hit: Any = None) -> dict[str, Any]:
+    """A result page as JSON-ready data."""
+    return {
+        "query": page.query,
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "page_size": page.pagelen,
+        "sort": page.sort,
+        "mode": page.mode,
+        "took_ms": round(page.took_ms, 2),
+        "terms": list(page.terms),
+        "filters": [{"field": f, "value": v} for f, v in page.filters],
+        "hits": [hit_to_dict(h, url_for_hit(h) if url_for_hit else "") for h in page.hits],
+    }
+
+
+def plain_snippet(snippet_html: str, color: bool = False) -> str:
+    """Snippet HTML as terminal text: marks become bold (on a terminal) or [brackets]."""
+    repl = "\033[1;33m\\1\033[0m" if color else "[\\1]"
+    return html.unescape(_TAG.sub("", _MARK.sub(repl, snippet_html)))

@@ -1,0 +1,144 @@
+"""Where the index lives on disk: opening it safely, its metadata, the writer lock.
+
+Both the indexer and the searcher open indexes through here, so a missing, stale or
+corrupt index is reported the same way everywhere (the web turns these exceptions into
+a 503 page, the CLI into a one-line message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex
+
+from searchapp import analysis
+from searchapp.schema import INDEX_NAME, index_version
+
+META_FILE = "searchapp.json"
+LOCK_FILE = ".searchapp.lock"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be searched; ``str()`` says why and ``hint`` how to fix it."""
+
+    hint = "Build it with: python -m searchapp rebuild"
+
+
+class IndexMissing(IndexUnavailable):
+    """No index has been built in this directory yet."""
+
+
+class IndexStale(IndexUnavailable):
+    """The index was built by another analyzer/schema version or user dictionary."""
+
+
+class IndexCorrupt(IndexUnavailable):
+    """The index files exist but cannot be read."""
+
+    hint = "Rebuild it with: python -m searchapp rebuild"
+
+
+class IndexBusy(Exception):
+    """Another process is writing the index."""
+
+
+def read_meta(index_dir: Path) -> dict[str, Any]:
+    """The metadata recorded by the last build, or ``{}``."""
+    try:
+        return json.loads((index_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_meta(index_dir: Path, **values: Any) -> dict[str, Any]:
+    """Merge ``values`` into the metadata file, atomically (write aside, then rename)."""
+    meta = read_meta(index_dir)
+    meta.update(values)
+    fd, tmp = tempfile.mkstemp(dir=index_dir, prefix=".meta-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, ensure_ascii=False, indent=2, default=str)
+    os.replace(tmp, index_dir / META_FILE)
+    return meta
+
+
+def index_exists(index_dir: Path) -> bool:
+    """True when a Whoosh index (any version) is present in ``index_dir``."""
+    try:
+        return whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
+    except Exception:
+        return False
+
+
+def check_compatible(index_dir: Path) -> None:
+    """Raise :class:`IndexStale` unless the index matches this code's analysis."""
+    meta = read_meta(index_dir)
+    if meta.get("version") != index_version():
+        raise IndexStale(
+            f"the index in {index_dir} was built by {meta.get('version') or 'an unknown version'}"
+            f", this program needs {index_version()}"
+        )
+    if meta.get("analyzer") != analysis.fingerprint():
+        raise IndexStale(
+            f"the index in {index_dir} was built with another user dictionary "
+            "(the dictionary changed since the last build)"
+        )
+
+
+def open_index(index_dir: Path) -> FileIndex:
+    """Open the index for reading; raise an :class:`IndexUnavailable` subclass if unusable."""
+    if not index_exists(index_dir):
+        raise IndexMissing(f"no index in {index_dir}")
+    check_compatible(index_dir)
+    try:
+        ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+        ix.doc_count()  # touches the TOC and segment files
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexCorrupt(
+            f"the index in {index_dir} cannot be read ({exc.__class__.__name__})"
+        ) from exc
+    return ix
+
+
+def index_size(index_dir: Path) -> int:
+    """Bytes used by the index files."""
+    return sum(p.stat().st_size for p in index_dir.glob("*") if p.is_file())
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the one-writer lock for a whole rebuild/update or raise :class:`IndexBusy`.
+
+    An fcntl lock: the kernel releases it when the process dies, so a killed rebuild
+    never leaves the index locked.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            who = fh.read().strip()
+            raise IndexBusy(
+                "the index is being rebuilt or updated by another process"
+                + (f" ({who})" if who else "")
+                + "; try again when it has finished"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {datetime.now():%Y-%m-%d %H:%M:%S}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
