@@ -92,7 +92,8 @@ def snippet(
         return ""
     if not spans:
         end = min(len(text), max_chars)
-        return escape(text[:end].strip(), quote=False) + (ELLIPSIS if end < len(text) else "")
+        opening = " ".join(text[:end].split())
+        return escape(opening, quote=False) + (ELLIPSIS if end < len(text) else "")
     terms_of = terms_of or {}
     scored = []
     si = 0

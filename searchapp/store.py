@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -98,14 +100,18 @@ def open_index(index_dir: Path) -> FileIndex:
     if not index_exists(index_dir):
         raise IndexMissing(f"no index in {index_dir}")
     check_compatible(index_dir)
-    try:
-        ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
-        ix.doc_count()  # touches the TOC and segment files
-    except Exception as exc:  # Whoosh raises many types for damaged files
-        raise IndexCorrupt(
-            f"the index in {index_dir} cannot be read ({exc.__class__.__name__})"
-        ) from exc
-    return ix
+    # Whoosh 2.7.4 leaves a damaged segment file open when it fails to read it: close it
+    # here, quietly, instead of a ResourceWarning at some later garbage collection.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+            ix.doc_count()  # touches the TOC and segment files
+            return ix
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            reason = exc.__class__.__name__
+        gc.collect()
+    raise IndexCorrupt(f"the index in {index_dir} cannot be read ({reason})")
 
 
 def index_size(index_dir: Path) -> int:

@@ -1,0 +1,105 @@
+"""The analyzer: segmentation, positions, offsets, folding, stemming, user dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchapp import analysis, scripts
+from searchapp.analysis import ChineseTokenizer, Pretokenized, query_terms, tokenize
+
+
+def index_tokens(text: str) -> list[tuple[str, int, int, int]]:
+    return [(t.text, t.pos, t.start, t.end) for t in tokenize(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # precise mode for queries: one word stays one word
+        ("马克思", ["马克思"]),
+        ("人工智能开源模型", ["人工智能", "开源", "模型"]),
+        # English words stay whole, are lowercased and stemmed; digits and letters kept
+        ("DeepSeek-R1", ["deepseek", "r1"]),
+        ("GPT-o1 models running", ["gpt", "o1", "model", "run"]),
+        ("3个 AI", ["3", "个", "ai"]),
+        # full width folds to ASCII
+        ("Ｐｙｔｈｏｎ３", ["python3"]),
+        # traditional folds to simplified
+        ("習近平", ["习近平"]),
+        ("黃仁勳", ["黄仁勋"]),
+        # punctuation and spaces are not terms
+        ("（）。，！ ", []),
+        ("", []),
+    ],
+)
+def test_query_terms(text: str, expected: list[str]) -> None:
+    assert query_terms(text) == expected
+
+
+def test_search_mode_adds_subwords_at_the_same_position() -> None:
+    assert index_tokens("人工智能开源") == [
+        ("人工", 0, 0, 2),
+        ("智能", 0, 2, 4),
+        ("人工智能", 0, 0, 4),
+        ("开源", 1, 4, 6),
+    ]
+
+
+def test_positions_skip_punctuation_without_gaps() -> None:
+    toks = index_tokens("开源，模型")
+    assert [(t, p) for t, p, _, _ in toks] == [("开源", 0), ("模型", 1)]
+
+
+def test_offsets_point_into_the_original_text() -> None:
+    text = "他說：人工智慧軟體與ＤｅｅｐＳｅｅｋ。"
+    spans = {w: text[s:e] for w, _, s, e in index_tokens(text)}
+    assert spans["deepseek"] == "ＤｅｅｐＳｅｅｋ"
+    assert spans["人工智慧"] == "人工智慧"
+    assert spans["软体"] == "軟體"
+
+
+def test_fold_keeps_length_and_maps_scripts() -> None:
+    text = "習近平 軟體 Ｐｙｔｈｏｎ　ABC 著名 乾隆"
+    folded = scripts.fold(text)
+    assert len(folded) == len(text)
+    assert folded == "习近平 软体 python abc 著名 乾隆"
+
+
+def test_detect_script() -> None:
+    assert scripts.detect_script("中國年輕球員明年加盟法甲球會") == "hant"
+    assert scripts.detect_script("中国年轻球员明年加盟法甲球会") == "hans"
+    assert scripts.detect_script("hello world") == ""
+
+
+def test_variants_link_taiwan_and_mainland_words() -> None:
+    assert "人工智慧" in analysis.variants("人工智能")
+    assert "人工智能" in analysis.variants("人工智慧")
+    assert "软件" in analysis.variants(query_terms("軟體")[0])
+
+
+def test_tokenizer_replays_pretokenized_values() -> None:
+    tok = ChineseTokenizer()
+    value = Pretokenized("ab", [("x", 0, 0, 1), ("y", 1, 1, 2)])
+    out = [(t.text, t.pos, t.startchar, t.endchar) for t in tok(value, positions=True, chars=True)]
+    assert out == [("x", 0, 0, 1), ("y", 1, 1, 2)]
+
+
+def test_tokenizer_query_mode_is_precise() -> None:
+    tok = ChineseTokenizer()
+    assert [t.text for t in tok("人工智能", mode="query")] == ["人工智能"]
+    assert [t.text for t in tok("人工智能", mode="index")] == ["人工", "智能", "人工智能"]
+
+
+def test_user_dictionary_changes_segmentation_and_fingerprint(tmp_path: Path) -> None:
+    before = analysis.fingerprint()
+    assert query_terms("蝴蝶鲸鱼模型") != ["蝴蝶鲸鱼", "模型"]
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text("蝴蝶鲸鱼 100 n\n", encoding="utf-8")
+    try:
+        analysis.configure(userdict)
+        assert query_terms("蝴蝶鲸鱼模型") == ["蝴蝶鲸鱼", "模型"]
+        assert analysis.fingerprint() != before
+    finally:
+        analysis.configure(None)

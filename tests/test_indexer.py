@@ -1,0 +1,223 @@
+"""Rebuild and update semantics, readers during a rebuild, the writer lock, bad indexes."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from searchapp import indexer, store
+from searchapp.config import userdict_path
+from searchapp.documents import Document
+from searchapp.searcher import Engine
+
+N_FIXTURES = 15
+
+
+def build(corpus: Path, index: Path, **kw) -> indexer.BuildStats:
+    return indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1, **kw)
+
+
+def update(corpus: Path, index: Path) -> indexer.BuildStats:
+    return indexer.update(corpus, index, userdict=userdict_path(corpus))
+
+
+def engine(corpus: Path, index: Path) -> Engine:
+    return Engine(index, userdict=userdict_path(corpus))
+
+
+def later(path: Path) -> None:
+    """Make sure a rewritten file gets a different mtime even on coarse clocks."""
+    st = path.stat()
+    os.utime(path, (st.st_atime, st.st_mtime + 5))
+
+
+def test_rebuild_indexes_every_article_and_reports_stats(corpus: Path, tmp_path: Path) -> None:
+    stats = build(corpus, tmp_path / "ix")
+    assert (stats.indexed, stats.total, stats.skipped) == (N_FIXTURES, N_FIXTURES, [])
+    assert (
+        "tricky/script.md",
+        "thumbnail ignored: 'javascript:alert(1)' is not an http(s) URL",
+    ) in (stats.warnings)
+    assert stats.summary().startswith(f"rebuild: {N_FIXTURES} indexed, 0 skipped;")
+    assert store.read_meta(tmp_path / "ix")["documents"] == N_FIXTURES
+
+
+def test_rebuild_skips_bad_files_with_reasons(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "empty.md").write_bytes(b"")
+    (corpus / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    stats = build(corpus, tmp_path / "ix")
+    assert stats.indexed == N_FIXTURES
+    reasons = {s.id: s.reason for s in stats.skipped}
+    assert set(reasons) == {"empty.md", "binary.md"}
+    assert "empty" in reasons["empty.md"]
+    assert "binary" in reasons["binary.md"]
+
+
+def test_rebuild_in_worker_processes_gives_the_same_index(corpus: Path, tmp_path: Path) -> None:
+    one = build(corpus, tmp_path / "one")
+    two = indexer.rebuild(corpus, tmp_path / "two", userdict=userdict_path(corpus), procs=2)
+    assert one.total == two.total == N_FIXTURES
+    a = engine(corpus, tmp_path / "one").search("人工智能开源模型", pagelen=10)
+    b = engine(corpus, tmp_path / "two").search("人工智能开源模型", pagelen=10)
+    assert [(h.id, h.score, h.snippet_html) for h in a.hits] == [
+        (h.id, h.score, h.snippet_html) for h in b.hits
+    ]
+
+
+def test_update_touches_only_what_changed(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build(corpus, index)
+
+    nothing = update(corpus, index)
+    assert not nothing.changed
+    assert nothing.unchanged == N_FIXTURES
+    assert nothing.summary().startswith("update: index is up to date")
+
+    (corpus / "new.txt").write_text(
+        "新闻标题量子纠缠\n\n量子纠缠实验取得进展。\n", encoding="utf-8"
+    )
+    added = update(corpus, index)
+    assert (added.indexed, added.deleted, added.total) == (1, 0, N_FIXTURES + 1)
+    assert [h.id for h in engine(corpus, index).search("量子纠缠").hits] == ["new.txt"]
+
+    path = corpus / "econ" / "tariff.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("关税", "配额"), encoding="utf-8")
+    later(path)
+    changed = update(corpus, index)
+    assert (changed.indexed, changed.deleted) == (1, 0)
+    eng = engine(corpus, index)
+    assert "econ/tariff.md" not in [h.id for h in eng.search("关税", pagelen=20).hits]
+    assert [h.id for h in eng.search("配额").hits] == ["econ/tariff.md"]
+
+    (corpus / "politics" / "marx.txt").unlink()
+    deleted = update(corpus, index)
+    assert (deleted.indexed, deleted.deleted, deleted.total) == (0, 1, N_FIXTURES)
+    assert engine(corpus, index).search("马克思").total == 0
+
+    # a touched file with the same content is read but not re-indexed
+    later(corpus / "tech" / "chips.md")
+    touched = update(corpus, index)
+    assert (touched.indexed, touched.deleted, touched.changed) == (0, 0, False)
+
+
+def test_update_drops_a_file_that_became_unreadable(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build(corpus, index)
+    path = corpus / "tech" / "chips.md"
+    path.write_bytes(b"")
+    later(path)
+    stats = update(corpus, index)
+    assert stats.deleted == 1 and [s.id for s in stats.skipped] == ["tech/chips.md"]
+    assert engine(corpus, index).search("英伟达").total == 2  # only the seeds now
+
+
+def test_readers_keep_the_old_index_until_the_rebuild_commits(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build(corpus, index)
+    eng = engine(corpus, index)
+    assert eng.search("DeepSeek").total == 5
+    (corpus / "extra.txt").write_text(
+        "DeepSeek 新文章\n\nDeepSeek 又有新消息。\n", encoding="utf-8"
+    )
+
+    halfway = threading.Event()
+    resume = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done == total // 2:
+            halfway.set()
+            resume.wait(10)
+
+    worker = threading.Thread(target=build, args=(corpus, index), kwargs={"progress": progress})
+    worker.start()
+    try:
+        assert halfway.wait(10)
+        during = eng.search("DeepSeek", pagelen=10)
+        assert during.total == 5  # the old index, complete, not an empty or half one
+        assert eng.stats()["documents"] == N_FIXTURES
+    finally:
+        resume.set()
+        worker.join(30)
+    after = eng.search("DeepSeek", pagelen=10)
+    assert after.total == 6  # the same Engine sees the new commit without a restart
+    assert "extra.txt" in [h.id for h in after.hits]
+
+
+def test_second_writer_gets_a_clear_message(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    build(corpus, index)
+    with store.write_lock(index):
+        with pytest.raises(store.IndexBusy, match="being rebuilt or updated by another process"):
+            build(corpus, index)
+        with pytest.raises(store.IndexBusy):
+            update(corpus, index)
+    assert update(corpus, index).changed is False  # the lock is released afterwards
+
+
+def test_missing_stale_and_corrupt_indexes_are_reported_and_rebuild_repairs(
+    corpus: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "ix"
+    with pytest.raises(store.IndexMissing):
+        engine(corpus, index).search("DeepSeek")
+    with pytest.raises(store.IndexMissing):
+        update(corpus, index)
+
+    build(corpus, index)
+    store.write_meta(index, version="schema 0 / analyzer 0")
+    with pytest.raises(store.IndexStale, match="schema 0"):
+        engine(corpus, index).search("DeepSeek")
+    assert indexer.needs_rebuild(index, userdict_path(corpus))
+    build(corpus, index)
+    assert engine(corpus, index).search("DeepSeek").total == 5
+
+    for seg in index.glob("*.seg"):
+        seg.write_bytes(b"garbage")
+    with pytest.raises(store.IndexCorrupt):
+        engine(corpus, index).search("DeepSeek")
+    build(corpus, index)
+    assert engine(corpus, index).search("DeepSeek").total == 5
+
+
+def test_index_documents_from_an_iterable(tmp_path: Path) -> None:
+    docs = [
+        Document(
+            id=f"d{i}",
+            title=f"标题{i}",
+            body=f"第{i}篇文章谈到光伏产业。",
+            date=datetime(2023, 1, i + 1),
+        )
+        for i in range(5)
+    ]
+    stats = indexer.index_documents(docs, tmp_path / "ix", procs=1)
+    assert stats.total == 5
+    page = Engine(tmp_path / "ix").search("光伏")
+    assert page.total == 5 and page.hits[0].id == "d4"  # equal scores: newest first
+
+
+def test_missing_corpus_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="corpus folder not found"):
+        indexer.rebuild(tmp_path / "nope", tmp_path / "ix")
+
+
+def test_update_is_fast_to_notice_nothing_changed(corpus: Path, tmp_path: Path) -> None:
+    """Not a timing assertion: checks that unchanged files are not even read."""
+    index = tmp_path / "ix"
+    build(corpus, index)
+    calls = []
+    original = indexer._prepare_path
+
+    def spy(args):
+        calls.append(args[0])
+        return original(args)
+
+    indexer._prepare_path = spy
+    try:
+        update(corpus, index)
+    finally:
+        indexer._prepare_path = original
+    assert calls == []

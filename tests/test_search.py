@@ -1,0 +1,226 @@
+"""The searcher on the fixture corpus: ranking, syntax, fallback, pagination, snippets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from searchapp.config import synonyms_path, userdict_path
+from searchapp.searcher import Engine, clamp_page
+from searchapp.synonyms import load_synonyms
+
+
+@pytest.fixture(scope="module")
+def engine(built: tuple[Path, Path]) -> Engine:
+    corpus, index = built
+    syn = load_synonyms(synonyms_path(corpus))
+    return Engine(index, userdict=userdict_path(corpus), expand=syn.expand, page_size=3)
+
+
+def ids(page) -> list[str]:
+    return [h.id for h in page.hits]
+
+
+def marks(html: str) -> list[str]:
+    return re.findall(r"<mark>(.*?)</mark>", html)
+
+
+def test_deepseek_finds_all_four_seeds_and_the_fixture(engine: Engine) -> None:
+    page = engine.search("DeepSeek", pagelen=10)
+    assert page.total == 5
+    assert page.mode == "all"
+    assert {h.id for h in page.hits} == {
+        "seeds/deepseek-wins-china-ai-voice.txt",
+        "seeds/paris-ai-summit-china-success.txt",
+        "seeds/deepseek-reshapes-global-ai.txt",
+        "seeds/zhao-minghao-beyond-winning-and-losing.txt",
+        "tech/open-model.md",
+    }
+
+
+def test_fu_cong_finds_the_two_seeds_that_quote_him(engine: Engine) -> None:
+    page = engine.search("傅聪", pagelen=10)
+    assert set(ids(page)) == {
+        "seeds/deepseek-reshapes-global-ai.txt",
+        "seeds/deepseek-wins-china-ai-voice.txt",
+    }
+
+
+def test_spaceless_query_is_segmented_and_the_best_article_is_first(engine: Engine) -> None:
+    page = engine.search("人工智能开源模型", pagelen=10)
+    assert page.mode == "all"
+    assert ids(page)[0] == "tech/open-model.md"
+    assert page.segmented == (("人工智能开源模型", ("人工智能", "开源", "模型")),)
+
+
+def test_title_matches_outrank_body_matches(engine: Engine) -> None:
+    assert ids(engine.search("英伟达"))[0] == "tech/chips.md"
+    assert ids(engine.search("关税"))[0] == "econ/tariff.md"
+
+
+def test_quoted_phrase_needs_adjacent_words(engine: Engine) -> None:
+    phrase = engine.search('"开源模型"', pagelen=10)
+    assert ids(phrase)[0] == "tech/open-model.md"
+    assert "econ/tariff.md" not in ids(phrase)
+    # "模型开源" never appears in that order
+    assert engine.search('"模型开源"').total == 0
+
+
+def test_whole_word_highlight(engine: Engine) -> None:
+    page = engine.search("马克思")
+    assert ids(page) == ["politics/marx.txt"]
+    hit = page.hits[0]
+    assert marks(hit.title_html) == ["马克思"]
+    assert marks(hit.snippet_html) == ["马克思", "马克思", "马克思"]
+    assert "<mark>马克</mark>思" not in hit.snippet_html
+
+
+def test_traditional_and_simplified_find_each_other(engine: Engine) -> None:
+    assert "tw/ai-software.md" in ids(engine.search("习近平", pagelen=10))
+    assert "seeds/paris-ai-summit-china-success.txt" in ids(engine.search("習近平", pagelen=10))
+    # phrase-level vocabulary: 软件 <-> 軟體
+    page = engine.search("软件", pagelen=10)
+    assert ids(page)[0] == "tw/ai-software.md"
+    assert marks(page.hits[0].title_html) == ["軟體"]
+
+
+def test_or_and_field_filters(engine: Engine) -> None:
+    either = engine.search("黄仁勋 OR 马斯克", pagelen=10)
+    assert {"econ/tariff.md", "tech/chips.md", "tw/ai-software.md"} <= set(ids(either))
+    assert ids(engine.search("tag:qq 关税")) == ["econ/tariff.md"]
+    assert ids(engine.search("source:人民网")) == ["politics/marx.txt"]
+    assert ids(engine.search("title:芯片")) == ["tech/chips.md"]
+
+
+def test_exclusion(engine: Engine) -> None:
+    page = engine.search("DeepSeek -巴黎", pagelen=10)
+    assert page.total == 3
+    assert "seeds/paris-ai-summit-china-success.txt" not in ids(page)
+
+
+def test_and_falls_back_to_or_when_nothing_has_every_word(engine: Engine) -> None:
+    page = engine.search("开源 量子计算", pagelen=10)
+    assert page.mode == "any"
+    assert ids(page)[0] == "tech/open-model.md"
+    assert "long.txt" in ids(page)
+
+
+def test_ties_are_broken_by_date_newest_first(engine: Engine) -> None:
+    assert ids(engine.search("寒潮")) == [
+        "dup/weather-2025-01-07.txt",
+        "dup/weather-2025-01-06.txt",
+        "dup/weather-2025-01-05.txt",
+    ]
+
+
+def test_sort_by_date(engine: Engine) -> None:
+    newest = engine.search("DeepSeek", sort="newest", pagelen=10)
+    dates = [h.date for h in newest.hits]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True)
+    assert dates[-1] is None  # the undated seed goes last
+    oldest = engine.search("DeepSeek", sort="oldest", pagelen=10)
+    assert [d for d in (h.date for h in oldest.hits) if d] == sorted(dated)
+
+
+def test_english_stemming(engine: Engine) -> None:
+    page = engine.search("models")
+    assert ids(page) == ["en/models.md"]
+    assert marks(page.hits[0].snippet_html)[:2] == ["models", "model"]
+
+
+@pytest.mark.parametrize("raw, expected", [(0, 1), (-1, 1), ("abc", 1), ("2", 2), (None, 1)])
+def test_page_numbers_are_clamped(raw: object, expected: int) -> None:
+    assert clamp_page(raw) == expected
+
+
+def test_pagination(engine: Engine) -> None:
+    first = engine.search("DeepSeek", 1)
+    second = engine.search("DeepSeek", 2)
+    assert first.pages == 2 and len(first.hits) == 3 and len(second.hits) == 2
+    assert not set(ids(first)) & set(ids(second))
+    assert [h.rank for h in second.hits] == [4, 5]
+    beyond = engine.search("DeepSeek", 99999)
+    assert beyond.hits == () and beyond.total == 5
+
+
+def test_snippets_escape_document_html(engine: Engine) -> None:
+    page = engine.search("安全测试")
+    hit = page.hits[0]
+    assert hit.id == "tricky/script.md"
+    assert "<script" not in hit.snippet_html and "<script" not in hit.title_html
+    assert "&lt;script&gt;" in hit.title_html
+    assert "&amp;" in hit.snippet_html
+
+
+def test_match_deep_inside_a_long_article_is_highlighted(engine: Engine) -> None:
+    page = engine.search("量子计算")
+    assert ids(page) == ["long.txt"]
+    assert "<mark>量子计算</mark>" in page.hits[0].snippet_html.replace("</mark><mark>", "")
+
+
+def test_snippets_are_cut_at_sentence_boundaries(engine: Engine) -> None:
+    hit = engine.search("关税").hits[0]
+    text = re.sub(r"</?mark>", "", hit.snippet_html)
+    assert (
+        text
+        == "美国政府宣布对进口商品加征关税，特斯拉首席执行官马斯克表示担忧，认为关税将推高成本。"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "(",
+        ")",
+        "title:",
+        "tag:",
+        '"',
+        '""',
+        "AND AND",
+        "OR",
+        "-",
+        "-DeepSeek",
+        "x" * 2000,
+        "人工\x00智能\x07",
+        "\u200b\ufeff",
+        "body:[a TO",
+        "*",
+        "???",
+        "🙂🙂",
+    ],
+)
+def test_strange_queries_never_raise(engine: Engine, query: str) -> None:
+    page = engine.search(query)
+    assert page.total >= 0
+    assert page.mode in ("all", "any", "empty")
+
+
+def test_only_exclusions_or_nothing_is_an_empty_search(engine: Engine) -> None:
+    assert engine.search("-DeepSeek").mode == "empty"
+    assert engine.search("（）").total == 0
+
+
+def test_facets_count_every_matching_document(engine: Engine) -> None:
+    page = engine.search("DeepSeek", facets=True)
+    assert dict(page.facets["source"]) == {"qq": 3, "中国金融网": 1}
+    assert dict(page.facets["script"]) == {"hans": 5}
+
+
+def test_article_view_highlights_the_query(engine: Engine) -> None:
+    art = engine.article("politics/marx.txt", "马克思")
+    assert art is not None
+    assert art.title == "马克思主义理论研究取得新进展"
+    assert art.matches == 3
+    assert marks(art.paragraphs_html[0]) == ["马克思", "马克思"]
+    assert engine.article("../../etc/passwd") is None
+
+
+def test_stats(engine: Engine) -> None:
+    info = engine.stats()
+    assert info["documents"] == 15
+    assert info["last_date"].isoformat() == "2025-03-01T09:30:00"
