@@ -1,0 +1,614 @@
+"""Benchmark our engine against tantivy-py and SQLite FTS5 on the same documents and queries.
+
+    python -m bench.run [--quick] [--corpus hugo+txt|68k|dir:PATH] [--runs N] [--out DIR]
+
+Every measurement runs in its own child process (``python -m bench.run --child ...``);
+engines are interleaved and the order rotates between runs; figures are medians over runs.
+What is measured (see ``bench/README.md``): full index time (ours: ``indexer.rebuild`` or
+``index_documents`` with default procs; peers: load + jieba segmentation + indexing, with
+the segmentation reported separately), peak RSS of the child (its workers included),
+index size, search p50/p95 for the top 10 ids and for the top 10 with snippets, cold start
+(new process to first answer), incremental update (ours), and optionally HTTP load.
+Writes ``latest.json`` and ``latest.md`` to ``--out`` and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import is_folder_corpus, load_docs, prepare_folder
+from searchapp.config import PROJECT_ROOT
+
+ENGINES = ("ours", "tantivy", "fts5")
+QUERIES_FILE = Path(__file__).with_name("queries.txt")
+QUICK_DOCS = 500
+QUICK_QUERIES = 30
+RESULT_TAG = "BENCH_RESULT "
+#: Provisional targets (ours relative to a peer, lower is better); override on the command line.
+TARGETS = {"index_vs_tantivy": 5.0, "snippets_p95_vs_fts5": 3.0}
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def read_queries(path: Path, limit: int | None = None) -> list[str]:
+    """Non-empty, non-comment lines; with ``limit``, an evenly spaced sample."""
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    queries = [ln for ln in lines if ln and not ln.startswith("#")]
+    if limit and len(queries) > limit:
+        step = len(queries) / limit
+        queries = [queries[int(i * step)] for i in range(limit)]
+    return queries
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (``p`` in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def dir_size(path: Path) -> int:
+    """Bytes of all files under ``path``."""
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process or any of its finished children (MB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def _userdict(cfg: dict[str, Any]) -> Path | None:
+    from searchapp.config import userdict_path
+
+    return userdict_path(Path(cfg["folder"])) if cfg.get("folder") else None
+
+
+def _docs(cfg: dict[str, Any]):
+    folder = Path(cfg["folder"]) if cfg.get("folder") else None
+    return load_docs(cfg["corpus"], folder, cfg.get("limit"))
+
+
+# -- child jobs (run inside ``python -m bench.run --child JOB``) --------------------------
+
+
+def job_ours_index(cfg: dict[str, Any]) -> dict[str, Any]:
+    from searchapp import indexer
+
+    index_dir = Path(cfg["work"]) / "idx-ours"
+    started = time.perf_counter()
+    if cfg.get("folder"):
+        stats = indexer.rebuild(Path(cfg["folder"]), index_dir, userdict=_userdict(cfg))
+        load_s = 0.0
+    else:
+        docs = _docs(cfg)
+        load_s = time.perf_counter() - started
+        stats = indexer.index_documents(docs, index_dir)
+    return {
+        "seconds": time.perf_counter() - started,
+        "load_s": load_s,
+        "docs": stats.total,
+        "skipped": len(stats.skipped),
+    }
+
+
+def job_segment(cfg: dict[str, Any]) -> dict[str, Any]:
+    from bench.peers import segment_all
+    from searchapp import analysis
+
+    t0 = time.perf_counter()
+    docs = _docs(cfg)
+    t1 = time.perf_counter()
+    analysis.configure(None)
+    t2 = time.perf_counter()
+    seg = segment_all(docs)
+    t3 = time.perf_counter()
+    with open(Path(cfg["work"]) / "seg.pkl", "wb") as fh:
+        pickle.dump(seg, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    chars = sum(len(d.title) + len(d.summary) + len(d.body) for d in docs)
+    return {
+        "load_s": t1 - t0,
+        "jieba_init_s": t2 - t1,
+        "segment_s": t3 - t2,
+        "docs": len(docs),
+        "mb": chars * 3 / 1e6,
+    }
+
+
+def _peer(name: str, cfg: dict[str, Any]):
+    from bench.peers import PEERS
+
+    return PEERS[name](Path(cfg["work"]) / f"idx-{name}")
+
+
+def job_peer_index(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    with open(Path(cfg["work"]) / "seg.pkl", "rb") as fh:
+        seg = pickle.load(fh)
+    started = time.perf_counter()
+    _peer(name, cfg).build(seg)
+    return {"seconds": time.perf_counter() - started, "docs": len(seg)}
+
+
+def job_search(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    queries = cfg["queries"]
+    ids_ms: list[float] = []
+    snip_ms: list[float] = []
+    found = 0
+    if name == "ours":
+        from searchapp.searcher import Engine
+
+        engine = Engine(Path(cfg["work"]) / "idx-ours", userdict=_userdict(cfg))
+        for q in queries[:3]:
+            engine.search(q)
+        for q in queries:
+            t = time.perf_counter()
+            page = engine.search(q, 1, pagelen=10)
+            snip_ms.append((time.perf_counter() - t) * 1000)
+            found += bool(page.hits)
+        ids_ms = list(snip_ms)  # ours always highlights the page it returns
+    else:
+        engine = _peer(name, cfg)
+        for q in queries[:3]:
+            engine.search_snippets(q)
+        for q in queries:
+            t = time.perf_counter()
+            hits = engine.search(q, 10)
+            ids_ms.append((time.perf_counter() - t) * 1000)
+            found += bool(hits)
+        for q in queries:
+            t = time.perf_counter()
+            engine.search_snippets(q, 10)
+            snip_ms.append((time.perf_counter() - t) * 1000)
+    return {"ids_ms": ids_ms, "snippets_ms": snip_ms, "queries_with_hits": found}
+
+
+def job_incremental(cfg: dict[str, Any]) -> dict[str, Any]:
+    from searchapp import indexer
+    from searchapp.searcher import Engine
+
+    folder, index_dir = Path(cfg["folder"]), Path(cfg["work"]) / "idx-ours"
+    target = next(p for p in sorted(folder.rglob("*.txt")) if p.name != "userdict.txt")
+    doc_id = target.relative_to(folder).as_posix()
+    original = target.read_bytes()
+    word = f"benchzq{random.randrange(10**8, 10**9)}"
+    try:
+        target.write_bytes(original + f"\n增量测试 {word}\n".encode())
+        started = time.perf_counter()
+        stats = indexer.update(folder, index_dir, userdict=_userdict(cfg))
+        update_s = time.perf_counter() - started
+        seen = False
+        while time.perf_counter() - started < 30:
+            page = Engine(index_dir, userdict=_userdict(cfg)).search(word)
+            if any(h.id == doc_id for h in page.hits):
+                seen = True
+                break
+            time.sleep(0.05)
+        visible_s = time.perf_counter() - started
+    finally:
+        target.write_bytes(original)
+        indexer.update(folder, index_dir, userdict=_userdict(cfg))
+    return {"update_s": update_s, "visible_s": visible_s, "seen": seen, "indexed": stats.indexed}
+
+
+COLD_CODE = {
+    "ours": (
+        "import sys; from pathlib import Path; from searchapp.searcher import Engine; "
+        "from searchapp.config import userdict_path; f=sys.argv[2]; "
+        "e=Engine(Path(sys.argv[1]), userdict=userdict_path(Path(f)) if f else None); "
+        "p=e.search(sys.argv[3]); print(len(p.hits))"
+    ),
+    "peer": (
+        "import sys; from pathlib import Path; from bench.peers import PEERS; "
+        "e=PEERS[sys.argv[4]](Path(sys.argv[1])); print(len(e.search_snippets(sys.argv[3])))"
+    ),
+}
+
+
+def cold_start(name: str, cfg: dict[str, Any], query: str, reps: int = 3) -> list[float]:
+    """Seconds from spawning a new interpreter to its first answer (process exit)."""
+    index_dir = str(Path(cfg["work"]) / f"idx-{name}")
+    code = COLD_CODE["ours" if name == "ours" else "peer"]
+    argv = [sys.executable, "-c", code, index_dir, cfg.get("folder") or "", query, name]
+    out = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+JOBS = {
+    "ours-index": job_ours_index,
+    "segment": job_segment,
+    "tantivy-index": lambda cfg: job_peer_index("tantivy", cfg),
+    "fts5-index": lambda cfg: job_peer_index("fts5", cfg),
+    "ours-search": lambda cfg: job_search("ours", cfg),
+    "tantivy-search": lambda cfg: job_search("tantivy", cfg),
+    "fts5-search": lambda cfg: job_search("fts5", cfg),
+    "incremental": job_incremental,
+}
+
+
+def child_main(job: str, cfg_path: str) -> None:
+    """Run one job and print its result as a tagged JSON line."""
+    cfg = json.loads(Path(cfg_path).read_text(encoding="utf-8"))
+    result = JOBS[job](cfg)
+    result["peak_rss_mb"] = peak_rss_mb()
+    print(RESULT_TAG + json.dumps(result), flush=True)
+
+
+def run_child(job: str, cfg_path: Path, timeout: float) -> dict[str, Any]:
+    """Run a job in a fresh interpreter and return its result."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--child", job, "--config", str(cfg_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{job} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_TAG):
+            return json.loads(line[len(RESULT_TAG) :])
+    raise RuntimeError(f"{job} printed no result:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+
+
+# -- HTTP load ---------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_load(cfg: dict[str, Any], queries: list[str], seconds: float, threads: int = 4):
+    """gunicorn (2 workers) on loopback serving wsgi:app; threads hit /api/search."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        return {"skipped": "gunicorn not installed"}
+    env = dict(os.environ, SEARCHAPP_INDEX_DIR=str(Path(cfg["work"]) / "idx-ours"))
+    if cfg.get("folder"):
+        env["SEARCHAPP_CORPUS_DIR"] = cfg["folder"]
+    check = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=PROJECT_ROOT, env=env, capture_output=True
+    )
+    if check.returncode != 0:
+        return {"skipped": "wsgi:app not importable: " + check.stderr.strip().splitlines()[-1]}
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}/api/search?q="
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + urllib.parse.quote(queries[0]), timeout=30).read()
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    return {"skipped": "server did not answer /api/search"}
+                time.sleep(0.3)
+        lat: list[float] = []
+        slow: list[tuple[float, str]] = []
+        errors: list[str] = []
+        stop = time.perf_counter() + seconds
+
+        def worker(offset: int) -> None:
+            i = offset
+            while time.perf_counter() < stop:
+                url = base + urllib.parse.quote(queries[i % len(queries)])
+                q = queries[i % len(queries)]
+                t = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(url, timeout=30) as r:
+                        r.read()
+                    ms = (time.perf_counter() - t) * 1000
+                    lat.append(ms)
+                    slow.append((ms, q))
+                except OSError as exc:
+                    errors.append(f"{q}: {exc}"[:200])
+                i += threads
+
+        started = time.perf_counter()
+        pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.perf_counter() - started
+        return {
+            "seconds": round(elapsed, 1),
+            "client_threads": threads,
+            "requests": len(lat),
+            "errors": len(errors),
+            "error_samples": errors[:5],
+            "slowest": [[round(ms), q] for ms, q in sorted(slow, reverse=True)[:5]],
+            "rps": round(len(lat) / elapsed, 1),
+            "p50_ms": round(percentile(lat, 50), 1),
+            "p95_ms": round(percentile(lat, 95), 1),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+# -- orchestration -----------------------------------------------------------------------
+
+
+def _med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Run every job ``args.runs`` times, interleaved; return the summary."""
+    work = Path(args.workdir or f"/tmp/searchapp-bench-{args.corpus.replace(':', '_')}")
+    if args.corpus.startswith("dir:"):
+        work = Path(args.workdir or work.with_name("searchapp-bench-dir"))
+    work.mkdir(parents=True, exist_ok=True)
+    limit = args.docs or (QUICK_DOCS if args.quick else None)
+    queries = read_queries(
+        Path(args.queries), args.nqueries or (QUICK_QUERIES if args.quick else None)
+    )
+    cfg: dict[str, Any] = {"corpus": args.corpus, "work": str(work), "queries": queries}
+    if is_folder_corpus(args.corpus):
+        t = time.perf_counter()
+        cfg["folder"] = str(prepare_folder(args.corpus, work / "corpus", limit))
+        print(f"corpus copied to {cfg['folder']} ({time.perf_counter() - t:.1f} s)", flush=True)
+    else:
+        cfg["limit"] = limit
+    cfg_path = work / "config.json"
+    cfg_path.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")
+
+    raw: list[dict[str, Any]] = []
+    for run in range(args.runs):
+        order = ENGINES[run % 3 :] + ENGINES[: run % 3]
+        r: dict[str, Any] = {"order": list(order)}
+
+        def job(name: str, r: dict[str, Any] = r, run: int = run) -> dict[str, Any]:
+            print(f"run {run + 1}/{args.runs}: {name} ...", end=" ", flush=True)
+            t = time.perf_counter()
+            res = run_child(name, cfg_path, args.timeout)
+            print(f"{time.perf_counter() - t:.1f} s", flush=True)
+            r[name] = res
+            return res
+
+        job("segment")
+        for eng in order:
+            idx = work / f"idx-{eng}"
+            shutil.rmtree(idx, ignore_errors=True)
+            job(f"{eng}-index")
+            r[f"{eng}-size"] = dir_size(idx)
+        for eng in order:
+            job(f"{eng}-search")
+        for eng in order:
+            r[f"{eng}-cold"] = cold_start(eng, cfg, queries[0], reps=args.cold_reps)
+        if cfg.get("folder"):
+            job("incremental")
+        raw.append(r)
+
+    http = None
+    if args.http_seconds > 0:
+        print(f"HTTP load {args.http_seconds:.0f} s ...", flush=True)
+        http = http_load(cfg, queries, args.http_seconds)
+    return summarise(args, cfg, raw, http)
+
+
+def summarise(args, cfg, raw, http) -> dict[str, Any]:
+    """Medians over runs, ratios and targets."""
+    seg = {
+        k: _med([r["segment"][k] for r in raw])
+        for k in ("load_s", "jieba_init_s", "segment_s", "mb", "peak_rss_mb")
+    }
+    seg["docs"] = raw[0]["segment"]["docs"]
+    engines: dict[str, Any] = {}
+    for eng in ENGINES:
+        index_s = _med([r[f"{eng}-index"]["seconds"] for r in raw])
+        e: dict[str, Any] = {"index_only_s": index_s}
+        if eng == "ours":
+            e["full_index_s"] = index_s
+        else:
+            e["full_index_s"] = seg["load_s"] + seg["jieba_init_s"] + seg["segment_s"] + index_s
+        e["peak_rss_mb"] = _med([r[f"{eng}-index"]["peak_rss_mb"] for r in raw])
+        if eng != "ours":  # segmentation ran in its own child
+            e["peak_rss_mb"] = max(e["peak_rss_mb"], seg["peak_rss_mb"])
+        e["search_peak_rss_mb"] = _med([r[f"{eng}-search"]["peak_rss_mb"] for r in raw])
+        e["index_bytes"] = int(_med([r[f"{eng}-size"] for r in raw]))
+        for key in ("ids_ms", "snippets_ms"):
+            e[key.replace("_ms", "_p50_ms")] = _med(
+                [percentile(r[f"{eng}-search"][key], 50) for r in raw]
+            )
+            e[key.replace("_ms", "_p95_ms")] = _med(
+                [percentile(r[f"{eng}-search"][key], 95) for r in raw]
+            )
+        e["queries_with_hits"] = raw[-1][f"{eng}-search"]["queries_with_hits"]
+        e["cold_start_s"] = _med([x for r in raw for x in r[f"{eng}-cold"]])
+        engines[eng] = e
+    ours, tv, fts = engines["ours"], engines["tantivy"], engines["fts5"]
+    ratios = {
+        "index_vs_tantivy": ours["full_index_s"] / tv["full_index_s"],
+        "snippets_p95_vs_fts5": ours["snippets_p95_ms"] / fts["snippets_p95_ms"],
+        "snippets_p95_vs_tantivy": ours["snippets_p95_ms"] / tv["snippets_p95_ms"],
+        "index_size_vs_tantivy": ours["index_bytes"] / tv["index_bytes"],
+    }
+    targets = {
+        "index_vs_tantivy": args.target_index_ratio,
+        "snippets_p95_vs_fts5": args.target_p95_ratio,
+    }
+    incremental = None
+    if "incremental" in raw[0]:
+        incremental = {
+            "update_s": _med([r["incremental"]["update_s"] for r in raw]),
+            "visible_s": _med([r["incremental"]["visible_s"] for r in raw]),
+            "seen": all(r["incremental"]["seen"] for r in raw),
+        }
+    return {
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "corpus": cfg["corpus"],
+        "documents": raw[0]["ours-index"]["docs"],
+        "queries": len(cfg["queries"]),
+        "runs": len(raw),
+        "quick": bool(args.quick),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "segmentation": seg,
+        "engines": engines,
+        "ratios": ratios,
+        "targets": targets,
+        "meets_targets": {k: ratios[k] <= v for k, v in targets.items()},
+        "incremental": incremental,
+        "http": http,
+        "raw": raw,
+    }
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def markdown(res: dict[str, Any]) -> str:
+    """The results as a Markdown report."""
+    lines = [
+        f"# Benchmark: {res['corpus']} ({res['documents']} documents, {res['queries']} queries,"
+        f" {res['runs']} run(s){', quick' if res['quick'] else ''})",
+        "",
+        f"{res['when']}, {res['machine']['cpus']} CPUs, Python {res['machine']['python']}."
+        " Medians over runs; latencies in ms.",
+        "",
+        "| engine | full index | search p50/p95 | top-10 snippets p50/p95 | peak RSS (index)"
+        " | RSS (search) | index size | cold start | queries with hits |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, e in res["engines"].items():
+        lines.append(
+            f"| {name} | {e['full_index_s']:.1f} s | {e['ids_p50_ms']:.1f} / {e['ids_p95_ms']:.1f}"
+            f" | {e['snippets_p50_ms']:.1f} / {e['snippets_p95_ms']:.1f}"
+            f" | {e['peak_rss_mb']:.0f} MB | {e['search_peak_rss_mb']:.0f} MB"
+            f" | {_mb(e['index_bytes'])} | {e['cold_start_s']:.2f} s"
+            f" | {e['queries_with_hits']}/{res['queries']} |"
+        )
+    s = res["segmentation"]
+    lines += [
+        "",
+        "Ours: search = search + snippets (Engine.search always highlights its page).",
+        f"Peers' full index = load {s['load_s']:.1f} s + jieba init {s['jieba_init_s']:.1f} s"
+        f" + jieba segmentation {s['segment_s']:.1f} s (2 processes, ~{s['mb']:.0f} MB of text)"
+        " + indexing "
+        + ", ".join(f"{n} {res['engines'][n]['index_only_s']:.1f} s" for n in ("tantivy", "fts5"))
+        + ".",
+        "",
+        "| ratio (ours / peer) | value | target | met |",
+        "|---|---|---|---|",
+    ]
+    for k, v in res["ratios"].items():
+        t = res["targets"].get(k)
+        met = res["meets_targets"].get(k)
+        lines.append(
+            f"| {k} | {v:.2f} | {'≤ ' + format(t, 'g') if t else ''} "
+            f"| {'' if met is None else ('yes' if met else 'no')} |"
+        )
+    inc = res.get("incremental")
+    if inc:
+        lines += [
+            "",
+            f"Incremental (one file changed): `indexer.update` {inc['update_s']:.2f} s,"
+            f" visible to a new Engine after {inc['visible_s']:.2f} s"
+            f" ({'seen' if inc['seen'] else 'NOT seen'}).",
+        ]
+    http = res.get("http")
+    if http:
+        if "skipped" in http:
+            lines += ["", f"HTTP load: skipped ({http['skipped']})."]
+        else:
+            lines += [
+                "",
+                f"HTTP load (gunicorn 2 workers, {http['client_threads']} client threads,"
+                f" {http['seconds']} s): {http['rps']} req/s, /api/search p50"
+                f" {http['p50_ms']} ms, p95 {http['p95_ms']} ms, {http['errors']} errors"
+                f" {http['error_samples']}; slowest {http['slowest']}.",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="~500 docs, 30 queries, 1 run")
+    p.add_argument("--corpus", default="hugo+txt", help="hugo+txt | 68k | dir:PATH")
+    p.add_argument("--runs", type=int, default=None, help="runs (default 3, quick 1)")
+    p.add_argument("--out", default=str(Path(__file__).with_name("results")))
+    p.add_argument("--queries", default=str(QUERIES_FILE))
+    p.add_argument("--workdir", default=None, help="scratch folder (default /tmp/...)")
+    p.add_argument("--docs", type=int, default=None, help="use only this many documents")
+    p.add_argument("--nqueries", type=int, default=None, help="use only this many queries")
+    p.add_argument("--cold-reps", type=int, default=3)
+    p.add_argument("--http-seconds", type=float, default=None, help="0 = no HTTP load")
+    p.add_argument("--timeout", type=float, default=1800, help="per child job, seconds")
+    p.add_argument("--target-index-ratio", type=float, default=TARGETS["index_vs_tantivy"])
+    p.add_argument("--target-p95-ratio", type=float, default=TARGETS["snippets_p95_vs_fts5"])
+    p.add_argument(
+        "--http-only", action="store_true", help="only the HTTP load, on the existing work folder"
+    )
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--config", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
+    if args.http_seconds is None:
+        args.http_seconds = 0 if args.quick else 20
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any] | None:
+    """Entry point; returns the results (None in a child job)."""
+    args = parse_args(argv)
+    if args.child:
+        child_main(args.child, args.config)
+        return None
+    if args.http_only:
+        work = Path(args.workdir or f"/tmp/searchapp-bench-{args.corpus.replace(':', '_')}")
+        cfg = json.loads((work / "config.json").read_text(encoding="utf-8"))
+        http = http_load(cfg, cfg["queries"], args.http_seconds or 20)
+        print(json.dumps(http, indent=2, ensure_ascii=False))
+        return {"http": http}
+    res = measure(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(res, indent=2, ensure_ascii=False), "utf-8")
+    md = markdown(res)
+    (out / "latest.md").write_text(md, encoding="utf-8")
+    print()
+    print(md)
+    return res
+
+
+if __name__ == "__main__":
+    main()
