@@ -8,21 +8,22 @@ another process is served without a restart.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, scoring
 from whoosh import query as Q
-from whoosh import scoring
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher as WhooshSearcher
 
 from searchapp import analysis, highlight, store
-from searchapp.query import ParsedQuery, Unit, parse
+from searchapp.query import Clause, ParsedQuery, Unit, parse
 from searchapp.schema import TEXT_FIELDS
 
 SORTS = ("relevance", "newest", "oldest")
@@ -33,6 +34,9 @@ MAX_PAGE = 1000
 K1 = 1.2
 B = 0.75
 FIELD_B = {"title": 0.5, "summary": 0.6, "body": 0.75}
+PAIR_SLOP = 1
+PAIR_WEIGHT = 0.5
+MAX_SPLIT_WORD = 6
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,39 @@ class _Local(threading.local):
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class _DocumentIdfScorer(scoring.BM25FScorer):
+    """BM25 per field, with one IDF per term taken over the whole document.
+
+    Whoosh's BM25F computes IDF per field, so a function word that is rare in titles
+    (的, 是, 人) gets a large title IDF and, times the title boost, outranks the words
+    that matter. Real BM25F has one IDF per term: we use the largest document frequency
+    of the term over the text fields.
+    """
+
+    def __init__(
+        self, searcher: Any, fieldname: str, text: bytes, B: float, K1: float, qf: float = 1
+    ):
+        parent = searcher.get_parent()
+        df = max(parent.doc_frequency(f, text) for f in TEXT_FIELDS)
+        n = parent.doc_count_all()
+        # Lucene's BM25 IDF: near zero for words in almost every article (是, 的), where
+        # Whoosh's log(N/(df+1))+1 never drops below 1 and lets them outvote rare words.
+        self.idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        self.avgfl = parent.avg_field_length(fieldname) or 1
+        self.B = B
+        self.K1 = K1
+        self.qf = qf
+        self.setup(searcher, fieldname, text)
+
+
+class _Weighting(scoring.BM25F):
+    def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: float = 1) -> Any:
+        if fieldname not in TEXT_FIELDS:
+            return super().scorer(searcher, fieldname, text, qf=qf)
+        b = self._field_B.get(fieldname, self.B)
+        return _DocumentIdfScorer(searcher, fieldname, text, b, self.K1, qf=qf)
+
+
 class Engine:
     """Searches one index directory. Thread-safe; cheap to keep for the process lifetime."""
 
@@ -142,9 +179,7 @@ class Engine:
         self._lock = threading.Lock()
         self._ix: Any = None
         self._meta_mtime: float | None = None
-        self.weighting = scoring.BM25F(
-            B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()}
-        )
+        self.weighting = _Weighting(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()})
         analysis.configure(userdict)
 
     # -- index access --------------------------------------------------------------
@@ -201,6 +236,55 @@ class Engine:
             out.extend(self.expand(term))
         return tuple(dict.fromkeys(out))
 
+    def _known(self, reader: Any, term: str, fields: Sequence[str]) -> bool:
+        return any(
+            (f, word) in reader for form in self.forms(term) for word in form for f in fields
+        )
+
+    def _split_unknown(self, reader: Any, term: str, fields: Sequence[str]) -> tuple[str, ...]:
+        """Split a word the index never saw into the longest words it did see.
+
+        jieba's HMM joins unknown names with their neighbours at query time (潘淑是怎么死的
+        gives 潘淑是), while the article was segmented in another context (潘淑 / 为).
+        Greedy longest match against the index vocabulary recovers 潘淑 + 是.
+        """
+        parts: list[str] = []
+        i = 0
+        while i < len(term):
+            for j in range(min(len(term), i + MAX_SPLIT_WORD), i, -1):
+                piece = term[i:j]
+                if j == i + 1 or self._known(reader, piece, fields):
+                    parts.append(piece)
+                    i = j
+                    break
+        return tuple(parts)
+
+    def _resolve(self, parsed: ParsedQuery, reader: Any) -> ParsedQuery:
+        """Replace words unknown to the index by known pieces (see :meth:`_split_unknown`)."""
+
+        def fix(unit: Unit) -> tuple[Unit, ...]:
+            term = unit.terms[0]
+            fields = [f for f in unit.fields if f in TEXT_FIELDS]
+            if unit.phrase or not fields or len(term) < 2 or self._known(reader, term, fields):
+                return (unit,)
+            parts = self._split_unknown(reader, term, fields)
+            if len(parts) < 2 or not all(self._known(reader, p, fields) for p in parts):
+                return (unit,)
+            return tuple(Unit((p,), fields=unit.fields) for p in parts)
+
+        changed = False
+        clauses = []
+        for clause in parsed.clauses:
+            alts = []
+            for alt in clause.alternatives:
+                new = tuple(u for unit in alt for u in fix(unit))
+                changed = changed or new != alt
+                alts.append(new)
+            clauses.append(Clause(tuple(alts)))
+        if not changed:
+            return parsed
+        return replace(parsed, clauses=clauses)
+
     @staticmethod
     def _form_query(fieldname: str, form: tuple[str, ...]) -> Q.Query:
         boost = TEXT_FIELDS[fieldname]
@@ -210,7 +294,7 @@ class Engine:
 
     def _unit_query(self, unit: Unit) -> Q.Query:
         if unit.fields and unit.fields[0] not in TEXT_FIELDS:
-            return Q.Term(unit.fields[0], unit.terms[0])
+            return self._keyword_query(self.searcher().reader(), unit.fields[0], unit.terms[0])
         if unit.phrase:
             return Q.Or([Q.Phrase(f, list(unit.terms), boost=TEXT_FIELDS[f]) for f in unit.fields])
         forms = self.forms(unit.terms[0])
@@ -226,7 +310,18 @@ class Engine:
 
     def _any_query(self, parsed: ParsedQuery) -> Q.Query:
         units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
-        return Q.Or([self._unit_query(u) for u in units])
+        main = Q.Or([self._unit_query(u) for u in units])
+        # Sequential dependence: reward query words that occur close together, as typed.
+        pairs = [
+            Q.Phrase(
+                f, [a.terms[-1], b.terms[0]], slop=PAIR_SLOP, boost=TEXT_FIELDS[f] * PAIR_WEIGHT
+            )
+            for a, b in zip(units, units[1:], strict=False)
+            if not a.phrase and not b.phrase and a.fields == b.fields
+            for f in a.fields
+            if f in TEXT_FIELDS
+        ]
+        return Q.AndMaybe(main, Q.Or(pairs)) if pairs else main
 
     def _proximity(self, parsed: ParsedQuery) -> list[Q.Query]:
         """Reward documents where a space-less typed word appears as typed (terms adjacent)."""
@@ -236,17 +331,49 @@ class Engine:
             for f in ("title", "body")
         ]
 
-    @staticmethod
-    def _filter_query(
+    def _field_values(self, reader: Any, fieldname: str) -> dict[str, tuple[str, ...]]:
+        """lowercased value -> the values as indexed (lang keeps zh-CN's case, tags don't)."""
+        key = ("values", id(reader), fieldname)
+        cache = self._local.extra
+        if key not in cache:
+            values: dict[str, list[str]] = {}
+            for value in reader.field_terms(fieldname) if fieldname in reader.schema else ():
+                values.setdefault(value.lower(), []).append(value)
+            cache[key] = {k: tuple(v) for k, v in values.items()}
+        return cache[key]
+
+    def _keyword_query(self, reader: Any, fieldname: str, value: str) -> Q.Query:
+        """Match a filter value whatever its case; a value not in the index matches nothing."""
+        found = self._field_values(reader, fieldname).get(value.strip().lower(), ())
+        if not found:
+            return Q.NullQuery
+        return (
+            Q.Or([Q.Term(fieldname, v) for v in found])
+            if len(found) > 1
+            else Q.Term(fieldname, found[0])
+        )
+
+    def _allowed(
+        self,
+        searcher: WhooshSearcher,
         parsed: ParsedQuery,
         filters: Sequence[tuple[str, str]],
         date_from: datetime | None,
         date_to: datetime | None,
-    ) -> Q.Query | None:
-        parts: list[Q.Query] = [Q.Term(f, v) for f, v in (*parsed.filters, *filters)]
+    ) -> set[int] | None:
+        """Documents the filters allow (None: no filter). An empty set means none at all,
+        which Whoosh would read as "no filter", so the caller must check it."""
+        reader = searcher.reader()
+        parts: list[Q.Query] = [
+            self._keyword_query(reader, f, v) for f, v in (*parsed.filters, *filters)
+        ]
         if date_from or date_to:
             parts.append(Q.DateRange("date", date_from, date_to))
-        return Q.And(parts) if parts else None
+        if not parts:
+            return None
+        if any(p is Q.NullQuery for p in parts):
+            return set()
+        return set(searcher.docs_for_query(Q.And(parts)))
 
     # -- searching ---------------------------------------------------------------------
 
@@ -274,18 +401,27 @@ class Engine:
         sort = sort if sort in SORTS else "relevance"
         parsed = parse(text)
         searcher = self.searcher()
-        flt = self._filter_query(parsed, filters, date_from, date_to)
+        parsed = self._resolve(parsed, searcher.reader())
+        flt = self._allowed(searcher, parsed, filters, date_from, date_to)
         mask = Q.Or([self._unit_query(u) for u in parsed.excluded]) if parsed.excluded else None
         mode = "empty"
         found: list[tuple[float, int]] = []
         total = 0
         q: Q.Query | None = None
-        if not parsed.empty:
+        if flt is not None and not parsed.clauses:
+            # Filters without words: browse what they allow, newest first.
+            mode = "browse"
+            q = Q.Every()
+            if sort == "relevance":
+                sort = "newest"
+            if flt:
+                found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
+        elif parsed.clauses:
             mode = "all"
             q = self._all_query(parsed)
             found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
             units = sum(len(alt) for c in parsed.clauses for alt in c.alternatives)
-            if total == 0 and units > 1:
+            if total == 0 and units > 1 and flt != set():
                 mode = "any"
                 q = self._any_query(parsed)
                 found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
@@ -312,14 +448,16 @@ class Engine:
         )
 
     def _facets(
-        self, searcher: WhooshSearcher, q: Q.Query, flt: Q.Query | None, mask: Q.Query | None
+        self, searcher: WhooshSearcher, q: Q.Query, flt: set[int] | None, mask: Q.Query | None
     ) -> dict[str, tuple[tuple[str, int], ...]]:
         """Count facet values over every matching document (not only this page)."""
-        matched = set(searcher.docs_for_query(q)) if flt is None and mask is None else None
+        matched = flt if isinstance(q, Q.Every) and flt is not None else None
         if matched is None:
-            matched = set(
-                searcher.search(q, limit=None, filter=flt, mask=mask, scored=False).docs()
-            )
+            matched = set(searcher.docs_for_query(q))
+            if flt is not None:
+                matched &= flt
+        if mask is not None:
+            matched = matched - set(searcher.docs_for_query(mask))
         out = {}
         for fieldname in FACET_FIELDS:
             counts = []
@@ -350,23 +488,29 @@ class Engine:
         page: int,
         pagelen: int,
         sort: str,
-        flt: Q.Query | None,
+        flt: set[int] | None,
         mask: Q.Query | None,
     ) -> tuple[list[tuple[float, int]], int]:
+        if flt is not None and not flt:
+            return [], 0  # an empty allow-set would mean "no filter" to Whoosh
         limit = page * pagelen
         dates = _DateColumn(searcher)
         if sort == "relevance":
-            results = searcher.search(q, limit=limit, filter=flt, mask=mask)
+            # One pass that scores and counts: with block-quality skipping Whoosh would
+            # run the whole query a second time just to count the matches.
+            top = collectors.TopCollector(limit=limit, usequality=False)
+            col = collectors.FilterCollector(top, allow=flt, restrict=mask) if flt or mask else top
+            searcher.search_with_collector(q, col)
+            results = col.results()
             # BM25 ties (same words, same lengths) are common in news: newer first.
             found = sorted(results.top_n, key=lambda sd: (-round(sd[0], 7), -dates[sd[1]]))
-        else:
-            results = searcher.search(q, limit=None, filter=flt, mask=mask, scored=False)
-            docnums = list(results.docs())
-            sign = -1 if sort == "newest" else 1
-            # Undated articles go last in both orders.
-            docnums.sort(key=lambda d: (dates[d] == 0, sign * dates[d], d))
-            found = [(0.0, d) for d in docnums[:limit]]
-        return found, len(results)
+            return found, col.count()
+        results = searcher.search(q, limit=None, filter=flt, mask=mask, scored=False)
+        docnums = list(results.docs())
+        sign = -1 if sort == "newest" else 1
+        # Undated articles go last in both orders.
+        docnums.sort(key=lambda d: (dates[d] == 0, sign * dates[d], d))
+        return [(0.0, d) for d in docnums[:limit]], len(docnums)
 
     def _spans(
         self, searcher: WhooshSearcher, fieldname: str, docnums: list[int], terms: set[str]
@@ -440,7 +584,7 @@ class Engine:
         if docnum is None:
             return None
         stored = searcher.stored_fields(docnum)
-        terms = parse(text).highlight_terms() if text else set()
+        terms = self._resolve(parse(text), searcher.reader()).highlight_terms() if text else set()
         body = stored.get("body", "")
         spans = self._spans(searcher, "body", [docnum], terms)[docnum] if terms else {}
         title_spans = self._spans(searcher, "title", [docnum], terms)[docnum] if terms else {}

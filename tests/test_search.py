@@ -224,3 +224,73 @@ def test_stats(engine: Engine) -> None:
     info = engine.stats()
     assert info["documents"] == 15
     assert info["last_date"].isoformat() == "2025-03-01T09:30:00"
+
+
+def test_filters_match_whatever_the_case_of_the_indexed_value(engine: Engine) -> None:
+    upper = engine.search("芯片", filters=[("lang", "zh-CN")], pagelen=10)
+    lower = engine.search("芯片 lang:zh-cn", pagelen=10)
+    assert ids(upper) == ids(lower) == [
+        "tech/chips.md",
+        "seeds/zhao-minghao-beyond-winning-and-losing.txt",
+    ]
+
+
+def test_a_filter_value_that_matches_nothing_finds_nothing(engine: Engine) -> None:
+    # Whoosh reads an empty allow-set as "no filter": this must not return everything.
+    for page in (
+        engine.search("芯片", filters=[("tags", "no-such-tag")]),
+        engine.search("芯片 OR 关税 tag:no-such-tag"),
+        engine.search("source:nowhere"),
+    ):
+        assert page.total == 0
+        assert page.hits == ()
+
+
+def test_filters_without_words_browse_newest_first(engine: Engine) -> None:
+    page = engine.search("tag:qq", pagelen=10)
+    assert page.mode == "browse"
+    assert page.sort == "newest"
+    assert ids(page) == [
+        "seeds/paris-ai-summit-china-success.txt",
+        "seeds/zhao-minghao-beyond-winning-and-losing.txt",
+        "econ/tariff.md",
+    ]
+    same = engine.search("", filters=[("tags", "qq")], pagelen=10)
+    assert ids(same) == ids(page)
+    oldest = engine.search("", filters=[("tags", "qq")], sort="oldest", pagelen=10)
+    assert ids(oldest) == list(reversed(ids(page)))
+    assert engine.search("", filters=[("lang", "zh-cn")], pagelen=10).total == 6
+
+
+def test_excluding_a_filter_value_ignores_case(engine: Engine) -> None:
+    page = engine.search("人工智能 -lang:ZH-cn", pagelen=10)
+    assert "tech/open-model.md" in ids(engine.search("人工智能", pagelen=10))
+    assert set(ids(page)) == {
+        "tw/ai-software.md",
+        "seeds/deepseek-reshapes-global-ai.txt",
+        "seeds/deepseek-wins-china-ai-voice.txt",
+    }
+
+
+def test_a_word_the_index_never_saw_is_split_into_words_it_did(engine: Engine) -> None:
+    # jieba's HMM glues an unknown name to its neighbour (潘淑是); the index has 马斯克
+    # and 担忧 but never 马斯克担忧 as one word... unless split again.
+    reader = engine.searcher().reader()
+    assert engine._split_unknown(reader, "马斯克担忧", ("body",)) == ("马斯克", "担忧")
+    page = engine.search("title:马斯克担忧")
+    assert page.mode == "all"
+    assert ids(page) == ["econ/tariff.md"]
+    # A piece the index does not know either: the word is kept, nothing is guessed.
+    assert engine._split_unknown(reader, "梁文锋", ("body",))[0] == "梁"
+    assert engine.search("梁文锋").total == 0
+
+
+def test_one_idf_per_term_over_the_whole_article(engine: Engine) -> None:
+    # Per-field IDF would make 的 rare (so heavy) in titles; BM25F has one IDF per term.
+    searcher = engine.searcher()
+    common = engine.weighting.scorer(searcher, "title", "的")
+    rare = engine.weighting.scorer(searcher, "title", "芯片")
+    assert common.idf == engine.weighting.scorer(searcher, "body", "的").idf
+    reader = searcher.reader()
+    assert reader.doc_frequency("title", "的") < reader.doc_frequency("body", "的")
+    assert common.idf < 0.8 < 1.2 < rare.idf
