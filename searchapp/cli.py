@@ -18,7 +18,8 @@ import click
 from searchapp import config, indexer, store
 from searchapp.searcher import SORTS, Engine
 
-_dir = click.Path(file_okay=False, path_type=Path)
+# Folders are checked by config.check_* (one line, exit 1), not by click (a usage error).
+_dir = click.Path(path_type=Path)
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,11 +74,23 @@ def _report(stats: indexer.BuildStats, as_json: bool, strict: bool) -> None:
             click.echo(f"warning {doc_id}: {warning}", err=True)
         click.echo(stats.summary())
     if strict and stats.skipped:
-        raise SystemExit(1)
+        n = len(stats.skipped)
+        raise click.ClickException(f"{n} file{'s' if n > 1 else ''} skipped (--strict)")
+
+
+def _check(corpus_dir: Path | None, index_dir: Path, *, write: bool) -> None:
+    """Configuration problems as one line and exit 1, before any work is done."""
+    try:
+        if corpus_dir is not None:
+            config.check_corpus_dir(corpus_dir)
+        config.check_index_dir(index_dir, write=write)
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _build(kind: str, corpus_dir: Path, index_dir: Path, **kwargs: Any) -> indexer.BuildStats:
     func = indexer.rebuild if kind == "rebuild" else indexer.update
+    _check(corpus_dir, index_dir, write=True)
     try:
         with _progress(kind) as progress:
             return func(
@@ -88,13 +101,18 @@ def _build(kind: str, corpus_dir: Path, index_dir: Path, **kwargs: Any) -> index
                 **kwargs,
             )
     except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from None
+        if exc.errno is None:  # the indexer's own "corpus folder not found: ..."
+            raise click.ClickException(str(exc)) from None
+        raise click.ClickException(
+            f"cannot write the index in {index_dir}: {exc.strerror}"
+        ) from None
     except store.IndexBusy as exc:
         raise click.ClickException(str(exc)) from None
     except store.IndexUnavailable as exc:
         raise click.ClickException(f"{exc}. {exc.hint}") from None
-    except PermissionError as exc:
-        raise click.ClickException(f"cannot write the index: {exc}") from None
+    except OSError as exc:  # permission, disk full, read-only file system ...
+        reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot write the index in {index_dir}: {reason}") from None
 
 
 @click.group(help="searchapp: Chinese full-text search over a folder of news articles.")
@@ -119,8 +137,14 @@ def rebuild(
 @click.option("--strict", is_flag=True, help="Exit 1 if any file was skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def update(corpus_dir: Path, index_dir: Path, strict: bool, as_json: bool) -> None:
-    """Incremental update."""
-    _report(_build("update", corpus_dir, index_dir), as_json, strict)
+    """Incremental update; with no index yet, a full build (what a cron job or a service's
+    start-up wants)."""
+    kind = "update"
+    if not store.index_exists(index_dir):
+        _check(corpus_dir, index_dir, write=True)
+        click.echo(f"no index in {index_dir} yet: building it", err=True)
+        kind = "rebuild"
+    _report(_build(kind, corpus_dir, index_dir), as_json, strict)
 
 
 def _engine(corpus_dir: Path, index_dir: Path) -> Engine:
@@ -150,6 +174,7 @@ def _date(value: str | None) -> datetime | None:
 @click.option("--lang", multiple=True, help="Only articles in this language (zh-CN, zh-HK ...).")
 @click.option("--from", "date_from", help="Only articles on or after this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", help="Only articles on or before this date (YYYY-MM-DD).")
+@click.option("--explain", is_flag=True, help="Show each hit's score by field and term.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def search(
     corpus_dir: Path,
@@ -163,6 +188,7 @@ def search(
     lang: tuple[str, ...],
     date_from: str | None,
     date_to: str | None,
+    explain: bool,
     as_json: bool,
 ) -> None:
     """Search from the terminal."""
@@ -171,8 +197,10 @@ def search(
     end = _date(date_to)
     if end and len(date_to or "") <= 10:
         end = end.replace(hour=23, minute=59, second=59)
+    _check(None, index_dir, write=False)
     try:
-        result = _engine(corpus_dir, index_dir).search(
+        engine = _engine(corpus_dir, index_dir)
+        result = engine.search(
             query,
             page,
             sort=sort,
@@ -183,10 +211,15 @@ def search(
         )
     except store.IndexUnavailable as exc:
         raise click.ClickException(f"{exc}. {exc.hint}") from None
+    why = _explain(engine, query, result) if explain else {}
     if as_json:
         from searchapp.serialize import page_to_dict
 
-        click.echo(json.dumps(page_to_dict(result), ensure_ascii=False, indent=2))
+        data = page_to_dict(result)
+        if explain:
+            for hit in data["hits"]:
+                hit["explain"] = why[hit["id"]].as_dict() if hit["id"] in why else None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     from searchapp.serialize import plain_snippet
 
@@ -199,6 +232,23 @@ def search(
         click.echo(f"\n{hit.rank}. {hit.title}")
         click.echo(f"   {date}  {hit.source or '-'}  {hit.id}")
         click.echo(f"   {plain_snippet(hit.snippet_html, color=sys.stdout.isatty())}")
+        if hit.id in why:
+            parts = ", ".join(f"{p.field}:{p.term} {p.score:.2f}" for p in why[hit.id].parts)
+            bonus = f" + proximity {why[hit.id].bonus:.2f}" if why[hit.id].bonus else ""
+            click.echo(f"   score {why[hit.id].total:.2f} = {parts or '-'}{bonus}")
+
+
+def _explain(engine: Engine, query: str, result: Any) -> dict[str, Any]:
+    from searchapp import explain
+
+    searcher = engine.searcher()
+    terms = explain.terms_for_text(query, searcher.reader(), engine.forms)
+    out = {}
+    for hit in result.hits:
+        docnum = searcher.document_number(id=hit.id)
+        if docnum is not None:
+            out[hit.id] = explain.explain(searcher, docnum, terms, score=hit.score)
+    return out
 
 
 @cli.command(help="Show document count, index size, last build and analyzer version.")
@@ -206,6 +256,7 @@ def search(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats(corpus_dir: Path, index_dir: Path, as_json: bool) -> None:
     """Index statistics."""
+    _check(None, index_dir, write=False)
     try:
         info = _engine(corpus_dir, index_dir).stats()
     except store.IndexUnavailable as exc:
@@ -227,7 +278,9 @@ def stats(corpus_dir: Path, index_dir: Path, as_json: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     """Run the web server."""
+    _check(corpus_dir, index_dir, write=False)
     if indexer.needs_rebuild(index_dir, config.userdict_path(corpus_dir)):
+        _check(corpus_dir, index_dir, write=True)
         click.echo(f"No usable index in {index_dir}: building it from {corpus_dir} ...")
         _report(_build("rebuild", corpus_dir, index_dir), False, False)
     from searchapp import create_app

@@ -41,6 +41,7 @@ This module is pure Python: no jieba, Whoosh or Flask.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -69,6 +70,7 @@ __all__ = [
     "load_corpus",
     "load_document",
     "parse_document",
+    "walk_corpus",
 ]
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -410,33 +412,46 @@ def _make_datetime(*parts: str | None) -> datetime | None:
 _LIST_SEPARATORS = re.compile(r"[,，、;；]")
 
 
+#: Most values a list field (tags, categories) keeps, and the longest value kept.
+MAX_LIST_ITEMS = 100
+MAX_FIELD_CHARS = 1000
+_SCALARS = (str, int, float, bool, date)
+
+
+def _scalar_text(value: Any) -> str:
+    """A scalar YAML value as one line of text; "" for None, lists and mappings.
+
+    Nested values are never turned into text: YAML aliases can make a small file expand
+    into an exponentially large ``str()`` (the "billion laughs").
+    """
+    if value is None or not isinstance(value, _SCALARS):
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return " ".join(str(value)[: MAX_FIELD_CHARS * 4].split())[:MAX_FIELD_CHARS]
+
+
 def _as_tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        items: list[Any] = _LIST_SEPARATORS.split(value)
+        items: list[Any] = _LIST_SEPARATORS.split(value[: MAX_FIELD_CHARS * 10])
     elif isinstance(value, list | tuple | set):
-        items = list(value)
+        items = list(value)[:MAX_LIST_ITEMS]
     else:
         items = [value]
     seen: dict[str, None] = {}
     for item in items:
-        if item is None:
-            continue
-        text = str(item).strip()
+        text = _scalar_text(item)
         if text:
             seen.setdefault(text, None)
-    return tuple(seen)
+    return tuple(seen)[:MAX_LIST_ITEMS]
 
 
 def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
     if isinstance(value, list | tuple):
-        return _as_text(value[0]) if value else ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return " ".join(str(value).split())
+        return _scalar_text(value[0]) if value else ""
+    return _scalar_text(value)
 
 
 def _http_url(value: Any, what: str, warnings: list[str]) -> str:
@@ -541,6 +556,25 @@ _FRONT_MATTER_START = re.compile(r"^\s*---[ \t]*\n")
 _TITLE_LINE = re.compile(r"^title:\s*(['\"]?)(.*?)\1\s*$", re.MULTILINE)
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that reads an impossible date (``2025-13-45``) as text.
+
+    The stock loader raises ``ValueError`` for a value that looks like a timestamp but is
+    no date, losing the whole front matter; as text it reaches :func:`_parse_date`, which
+    ignores it with a warning, and the title and tags survive.
+    """
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def _parse_front_matter(doc_id: str, text: str, warnings: list[str]) -> _Parts | None:
     """Parse a front-matter article; None when the file should be read as plain text."""
     handler = frontmatter.YAMLHandler()
@@ -551,11 +585,16 @@ def _parse_front_matter(doc_id: str, text: str, warnings: list[str]) -> _Parts |
         warnings.append("front matter is not closed by a --- line; read as plain text")
         return None
     try:
-        meta = handler.load(raw)
-    except yaml.YAMLError:
+        meta = yaml.load(raw, Loader=_FrontMatterLoader)  # a SafeLoader: no object tags
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError):
+        # ValueError and friends: PyYAML's constructors raise them for values its
+        # resolver accepted (``date: 2025-13-45`` on a key YAML 1.1 treats as special).
         warnings.append("front matter is not valid YAML; read as plain text")
         salvaged = _TITLE_LINE.search(raw)
-        title = salvaged.group(2).strip() if salvaged else ""
+        # An unclosed quote is part of what broke the YAML: drop it. A "title" with no
+        # word in it ([[[...]]]) is no title; the body's first line is used instead.
+        title = salvaged.group(2).strip().strip("'\"").strip() if salvaged else ""
+        title = _shorten_title(title)[0] if _has_word(title) else ""
         return _parse_plain(doc_id, content, True, warnings, title=title)
     if meta is None:
         meta = {}
@@ -671,7 +710,7 @@ def _load(path: Path, doc_id: str, real_root: Path, max_bytes: int) -> Document:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
         # OSError: broken link or ELOOP; RuntimeError: a symlink loop (Python < 3.13).
-        raise DocumentError(doc_id, f"cannot resolve path: {_os_reason(exc)}") from None
+        raise DocumentError(doc_id, _resolve_reason(path, exc)) from None
     if not real.is_relative_to(real_root):
         raise DocumentError(doc_id, "symlink points outside the corpus folder")
     try:
@@ -696,47 +735,85 @@ def _load(path: Path, doc_id: str, real_root: Path, max_bytes: int) -> Document:
     return parse_document(doc_id, data, mtime=info.st_mtime)
 
 
+def _resolve_reason(path: Path, exc: BaseException) -> str:
+    """Why ``path`` cannot be resolved, without the absolute paths Python puts in it."""
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        why = "symlink loop"
+    elif isinstance(exc, FileNotFoundError) and path.is_symlink():
+        why = "broken symlink (its target does not exist)"
+    else:
+        why = _os_reason(exc)
+    return f"cannot resolve path: {why}"
+
+
 def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     return str(exc) or type(exc).__name__
 
 
-def _walk(root: Path) -> Iterator[tuple[str, Path, str | None]]:
-    """Yield (id, path, None) for article files, (id, path, reason) for entries passed over.
+def _scan(root: Path) -> list[tuple[str, str, os.DirEntry[str] | None, str | None]]:
+    """Every corpus entry as ``(id, path, entry, reason)``, sorted by id.
 
-    Sorted by id. Symlinked directories are never followed, which also rules out loops.
+    ``reason`` is None for an article file (``entry`` is its ``os.DirEntry``, whose stat
+    is cached) and says why for an entry passed over. Ids are built as strings during the
+    walk: ``os.path.relpath`` per file cost over a second on a 68k-file corpus.
+    Symlinked directories are never followed, which also rules out loops.
     """
-    found: list[tuple[str, Path, str | None]] = []
-    root = Path(root)
-
-    def on_error(exc: OSError) -> None:
-        where = Path(exc.filename) if exc.filename else root
-        found.append((_doc_id(where, root), where, f"cannot list folder: {_os_reason(exc)}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
-        here = Path(dirpath)
-        at_root = here == root
-        kept = []
-        for name in dirnames:
+    found: list[tuple[str, str, os.DirEntry[str] | None, str | None]] = []
+    base = os.fspath(root)
+    stack: list[tuple[str, str]] = [(base, "")]  # (folder path, its id prefix)
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            found.append(
+                (prefix.rstrip("/") or ".", folder, None, f"cannot list folder: {_os_reason(exc)}")
+            )
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            if (here / name).is_symlink():
-                path = here / name
-                found.append((_doc_id(path, root), path, "symlinked folder not followed"))
+            doc_id = prefix + name
+            try:
+                is_link = entry.is_symlink()
+                is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+                if is_link and entry.is_dir():  # a link to a folder (follows the link)
+                    found.append((doc_id, entry.path, None, "symlinked folder not followed"))
+                    continue
+            except OSError:
+                is_dir = False
+            if is_dir:
+                stack.append((entry.path, doc_id + "/"))
                 continue
-            kept.append(name)
-        dirnames[:] = kept
-        for name in filenames:
             lower = name.lower()
-            if name.startswith(".") or not lower.endswith(ARTICLE_SUFFIXES):
+            if not lower.endswith(ARTICLE_SUFFIXES):
                 continue
-            if at_root and lower in NON_ARTICLE_NAMES:
+            if not prefix and lower in NON_ARTICLE_NAMES:
                 continue
-            path = here / name
-            found.append((_doc_id(path, root), path, None))
+            found.append((doc_id, entry.path, entry, None))
     found.sort(key=lambda item: item[0])
-    yield from found
+    return found
+
+
+def _walk(root: Path) -> Iterator[tuple[str, Path, str | None]]:
+    """Yield (id, path, None) for article files, (id, path, reason) for entries passed over."""
+    for doc_id, path, _entry, reason in _scan(Path(root)):
+        yield doc_id, Path(path), reason
+
+
+def walk_corpus(root: Path) -> Iterator[tuple[str, Path, str | None]]:
+    """Yield ``(id, path, None)`` for each article file and ``(id, path, reason)`` for each
+    entry passed over (a symlinked folder, a folder that cannot be listed), sorted by id.
+
+    What a full rebuild walks: the entries with a reason are to be reported as skipped,
+    like the files :func:`load_document` rejects. :func:`iter_corpus_files` keeps only the
+    article files.
+    """
+    yield from _walk(Path(root))
 
 
 def iter_corpus_files(root: Path) -> Iterator[Path]:
@@ -777,13 +854,12 @@ def corpus_fingerprint(root: Path) -> dict[str, tuple[float, int]]:
 
     Files that cannot be stat'ed are left out (the next full load reports them).
     """
-    root = Path(root)
     result: dict[str, tuple[float, int]] = {}
-    for doc_id, path, reason in _walk(root):
-        if reason is not None:
+    for doc_id, _path, entry, reason in _scan(Path(root)):
+        if reason is not None or entry is None:
             continue
         try:
-            info = path.stat()
+            info = entry.stat()  # follows a symlinked file, like the loader does
         except OSError:
             continue
         result[doc_id] = (info.st_mtime, info.st_size)

@@ -6,23 +6,35 @@
 * :func:`index_documents` indexes an iterable of :class:`Document` (a JSON-lines dump,
   the benchmark's 68k corpus) the same way as a rebuild.
 
-Segmentation dominates the cost, so with more than a few hundred files it runs in worker
-processes and the Whoosh writer gets ready-made tokens (:class:`analysis.Pretokenized`).
+With more than a few hundred files a rebuild runs in one worker process per core: each
+loads, segments and writes its own Whoosh segment from a contiguous share of the files,
+and the parent, which holds the locks, commits all the segments in one new TOC (no
+merge). Until that single commit readers see the old index; a killed rebuild leaves only
+unreferenced segment files behind, which the next commit deletes. The writer is fed the
+tokens directly (:class:`_Writer`): the postings are the same as ``add_document`` makes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import queue
+import shutil
+import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from whoosh import formats
 from whoosh import index as whoosh_index
-from whoosh.writing import CLEAR
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import CLEAR, SegmentWriter
 
 from searchapp import analysis, documents, store
 from searchapp.documents import Document, Skipped
@@ -33,6 +45,12 @@ Progress = Callable[[int, int], None]
 
 #: Below this many files a worker pool costs more (jieba start-up) than it saves.
 POOL_THRESHOLD = 400
+#: Whoosh's posting pool per writer (its own estimate; real use is close to it). Above it
+#: the pool spills sorted runs to disk: the 13.8k-file corpus fits in two workers' pools,
+#: the 68k one spills a few runs and stays well under 2 GiB for all processes.
+LIMIT_MB = 384
+#: Documents a worker handles between two progress messages to the parent.
+PROGRESS_EVERY = 32
 
 
 @dataclass
@@ -85,13 +103,9 @@ class BuildStats:
 Prepared = tuple[Document, dict[str, tuple[tuple[str, int, int, int], ...]]]
 
 
-def _tokens(text: str) -> tuple[tuple[str, int, int, int], ...]:
-    return tuple((t.text, t.pos, t.start, t.end) for t in analysis.tokenize(text))
-
-
 def prepare_document(doc: Document) -> Prepared:
     """Segment a document's full-text fields (the expensive part of indexing)."""
-    return doc, {name: _tokens(getattr(doc, name)) for name in TEXT_FIELDS}
+    return doc, {name: analysis.token_tuples(getattr(doc, name)) for name in TEXT_FIELDS}
 
 
 def _prepare_path(args: tuple[str, str, int]) -> Prepared | Skipped:
@@ -112,24 +126,46 @@ def _rel_id(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _init_worker(userdict: str | None) -> None:
-    analysis.configure(Path(userdict) if userdict else None)
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker if the parent dies (a ``kill -9`` of the rebuild)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's liveness is polled too
+        pass
 
 
-def _prepared_stream(
-    func: Callable[[Any], Prepared | Skipped],
-    items: list[Any],
-    userdict: Path | None,
-    procs: int | None,
-) -> Iterator[Prepared | Skipped]:
-    if procs is None:
-        procs = min(2, os.cpu_count() or 1) if len(items) >= POOL_THRESHOLD else 1
-    if procs <= 1:
-        yield from map(func, items)
-        return
-    ctx = get_context("fork")
-    with ctx.Pool(procs, _init_worker, (str(userdict) if userdict else None,)) as pool:
-        yield from pool.imap(func, items, chunksize=8)
+def _default_procs(n_items: int) -> int:
+    return min(2, os.cpu_count() or 1) if n_items >= POOL_THRESHOLD else 1
+
+
+def _split(items: Sequence[Any], weights: Sequence[int], parts: int) -> list[Sequence[Any]]:
+    """``parts`` contiguous slices of ``items`` with about equal total weight.
+
+    Contiguous, so the documents keep their order (and document numbers) across segments.
+    """
+    total = sum(weights) or 1
+    bounds = [0]
+    acc = 0
+    for i, w in enumerate(weights):
+        acc += w
+        if len(bounds) < parts and acc >= total * len(bounds) / parts:
+            bounds.append(i + 1)
+    while len(bounds) < parts:
+        bounds.append(len(items))
+    bounds.append(len(items))
+    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _path_weight(item: tuple[str, str, int]) -> int:
+    try:
+        return os.stat(item[0]).st_size + 512
+    except OSError:
+        return 512
+
+
+def _doc_weight(doc: Document) -> int:
+    return len(doc.title) + len(doc.summary) + len(doc.body) + 200
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -182,31 +218,264 @@ def _record(stats: BuildStats, item: Prepared | Skipped) -> Prepared | None:
     return item
 
 
+class _Lengths:
+    """Field lengths of a just-written segment, read once per field instead of once per
+    posting (Whoosh's flush asks for the length of every posting's document)."""
+
+    def __init__(self, pdr: Any) -> None:
+        self._pdr = pdr
+        self._cache: dict[str, list[int] | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        values = self._cache.get(fieldname, False)
+        if values is False:
+            reader = self._pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            values = self._cache[fieldname] = None if reader is None else list(reader)
+        if values is None:
+            return default
+        lbyte = values[docnum]
+        return byte_to_length(lbyte) if lbyte else None
+
+
+class _Writer(SegmentWriter):
+    """A ``SegmentWriter`` fed prepared tokens: the same postings, stored fields and
+    columns as ``add_document`` writes for our schema, without Whoosh's per-token
+    ``Token`` objects (pure Python, and most of the writer's time)."""
+
+    def add_prepared(self, prepared: Prepared) -> None:
+        self._check_state()
+        fields = _fields(prepared)
+        schema = self.schema
+        perdoc = self.perdocwriter
+        add_post = self.pool.add
+        docnum = self.docnum
+        perdoc.start_doc(docnum)
+        for name in sorted(n for n in fields if not n.startswith("_")):
+            value = fields[name]
+            fieldobj = schema[name]
+            length = 0
+            if fieldobj.indexed:
+                if isinstance(value, analysis.Pretokenized):
+                    items = _text_postings(fieldobj.format, value.tokens)
+                else:
+                    items = fieldobj.index(value)
+                scorable = fieldobj.scorable
+                for tbytes, freq, weight, vbytes in items:
+                    if scorable:
+                        length += freq
+                    add_post((name, tbytes, docnum, weight, vbytes))
+            stored = fields.get(f"_stored_{name}", value)
+            perdoc.add_field(name, fieldobj, stored if fieldobj.stored else None, length)
+            column = fieldobj.column_type
+            if column and stored is not None:
+                perdoc.add_column_value(name, column, fieldobj.to_column_value(stored))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        # SegmentWriter._flush_segment, with the field lengths read once per field.
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _Lengths(pdr) if isinstance(pdr, W3PerDocReader) else pdr
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if pdr is not None:
+            pdr.close()
+
+    def private_temp_storage(self) -> None:
+        """Give this writer a temporary folder of its own (worker processes)."""
+        self._tempstorage = self.storage.temp_storage(f"{self.indexname}.{os.getpid()}.tmp")
+        self.pool.tempstore = self._tempstorage
+
+    def finish_segment(self) -> Any:
+        """Write the segment's files; return the segment (None when nothing was added)."""
+        if not self._added:
+            self._close_segment()
+            return None
+        return self._finalize_segment()
+
+
+def _text_postings(
+    fmt: formats.Format, tokens: Sequence[tuple[str, int, int, int]]
+) -> list[tuple[bytes, int, float, bytes]]:
+    """``fmt.word_values`` + ``FieldType.index`` for replayed tokens (Characters format)."""
+    seen: dict[str, list[tuple[int, int, int]]] = {}
+    for text, pos, start, end in tokens:
+        entry = seen.get(text)
+        if entry is None:
+            seen[text] = [(pos, start, end)]
+        else:
+            entry.append((pos, start, end))
+    fb = fmt.field_boost
+    encode = fmt.encode
+    return [(w.encode("utf-8"), len(p), float(len(p)) * fb, encode(p)) for w, p in seen.items()]
+
+
+def _check_schema(schema: Any) -> None:
+    """:class:`_Writer` knows our schema's formats; refuse anything else loudly."""
+    for name in TEXT_FIELDS:
+        fieldobj = schema[name]
+        if type(fieldobj.format) is not formats.Characters or fieldobj.vector:
+            raise TypeError(f"field {name!r}: the fast writer expects Characters postings")
+        if fieldobj.separate_spelling():
+            raise TypeError(f"field {name!r}: spelling fields are not supported")
+
+
+def _remove_stale_temp(index_dir: Path) -> None:
+    """Temporary folders left by a killed writer (we hold the write lock here)."""
+    for tmp in index_dir.glob(f"{INDEX_NAME}*.tmp"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _worker(
+    ix: whoosh_index.FileIndex,
+    func: Callable[[Any], Prepared | Skipped],
+    items: Sequence[Any],
+    share: int,
+    messages: Any,
+    limitmb: int,
+) -> None:
+    """Worker process: prepare ``items`` and write them into a segment of its own."""
+    _die_with_parent()
+    parent = os.getppid()
+    try:
+        writer = _Writer(ix, _lk=False, limitmb=limitmb)
+        writer.private_temp_storage()
+        skipped: list[Skipped] = []
+        warnings: list[tuple[str, str]] = []
+        done = 0
+        for item in items:
+            result = func(item)
+            if isinstance(result, Skipped):
+                skipped.append(result)
+            else:
+                warnings.extend((result[0].id, w) for w in result[0].warnings)
+                writer.add_prepared(result)
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                if os.getppid() != parent:
+                    os._exit(1)
+                messages.put(("progress", done))
+                done = 0
+        segment = writer.finish_segment()
+        writer._tempstorage.destroy()
+        messages.put(("done", done, share, segment, writer.doc_count(), skipped, warnings))
+    except BaseException:
+        messages.put(("error", traceback.format_exc()))
+        raise
+
+
+def _write_parallel(
+    ix: whoosh_index.FileIndex,
+    func: Callable[[Any], Prepared | Skipped],
+    items: Sequence[Any],
+    weights: Sequence[int],
+    procs: int,
+    stats: BuildStats,
+    progress: Progress | None,
+    total: int,
+) -> list[Any]:
+    """Run one writer per share of ``items`` in worker processes; return their segments,
+    in the order of ``items``."""
+    ctx = get_context("fork")
+    messages = ctx.Queue()
+    shares = _split(items, weights, procs)
+    limitmb = LIMIT_MB
+    workers = [
+        ctx.Process(target=_worker, args=(ix, func, sh, n, messages, limitmb), daemon=True)
+        for n, sh in enumerate(shares)
+    ]
+    results: dict[int, tuple[Any, int, list[Skipped], list[tuple[str, str]]]] = {}
+    done = 0
+    try:
+        for w in workers:
+            w.start()
+        while len(results) < len(workers):
+            try:
+                msg = messages.get(timeout=1.0)
+            except queue.Empty:
+                dead = [w for w in workers if w.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(
+                        f"indexing worker exited with code {dead[0].exitcode}"
+                    ) from None
+                continue
+            if msg[0] == "error":
+                raise RuntimeError(f"indexing worker failed:\n{msg[1]}")
+            done += msg[1]
+            if msg[0] == "done":
+                results[msg[2]] = msg[3:]
+            if progress:
+                progress(done, total)
+        for w in workers:
+            w.join()
+    except BaseException:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
+            if w.pid is not None:
+                w.join()
+        raise
+    finally:
+        messages.close()
+        messages.join_thread()
+    segments = []
+    for n in sorted(results):  # the order of the shares: documents keep their order
+        segment, count, skipped, warnings = results[n]
+        if segment is not None:
+            segments.append(segment)
+        stats.indexed += count
+        stats.skipped.extend(skipped)
+        stats.warnings.extend(warnings)
+    return segments
+
+
 def _write_all(
     index_dir: Path,
-    stream: Iterable[Prepared | Skipped],
+    func: Callable[[Any], Prepared | Skipped],
+    items: Sequence[Any],
+    weight: Callable[[Any], int],
+    procs: int | None,
     stats: BuildStats,
     progress: Progress | None,
     total: int,
     corpus: str,
 ) -> BuildStats:
+    """Write every item into new segments and commit them as the whole index (CLEAR)."""
     started = time.perf_counter()
+    _remove_stale_temp(index_dir)
     ix = _open_or_create(index_dir)
-    writer = ix.writer(limitmb=256)
+    _check_schema(ix.schema)
+    if procs is None:
+        procs = _default_procs(len(items))
+    # The parent's writer holds Whoosh's lock and writes the TOC; with workers it adds
+    # nothing itself.
+    writer = _Writer(ix, limitmb=LIMIT_MB)
     try:
-        for done, item in enumerate(stream, 1):
-            prepared = _record(stats, item)
-            if prepared is not None:
-                writer.add_document(**_fields(prepared))
-                stats.indexed += 1
-            if progress:
-                progress(done, total)
-        writer.commit(mergetype=CLEAR)
+        if procs <= 1:
+            for done, item in enumerate(map(func, items), 1):
+                prepared = _record(stats, item)
+                if prepared is not None:
+                    writer.add_prepared(prepared)
+                    stats.indexed += 1
+                if progress:
+                    progress(done, total)
+            writer.commit(mergetype=CLEAR)
+        else:
+            weights = [weight(item) for item in items]
+            segments = _write_parallel(ix, func, items, weights, procs, stats, progress, total)
+            writer._close_segment()
+            writer._commit_toc(segments)  # CLEAR: only the new segments, in one atomic TOC
+            writer._finish()
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:
+            writer.cancel()
         raise
     stats.seconds = time.perf_counter() - started
-    stats.total = ix.doc_count()
+    ix = ix.refresh()
+    stats.total = _doc_count(ix)
     now = datetime.now().isoformat(timespec="seconds")
     store.write_meta(
         index_dir,
@@ -216,6 +485,7 @@ def _write_all(
         built_at=now,
         updated_at=now,
         documents=stats.total,
+        segments=len(ix._segments()),
         build_seconds=round(stats.seconds, 2),
         skipped=len(stats.skipped),
     )
@@ -240,12 +510,23 @@ def rebuild(
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     analysis.configure(userdict)
     with store.write_lock(index_dir):
-        paths = [
-            (str(p), str(corpus_dir), max_bytes) for p in documents.iter_corpus_files(corpus_dir)
-        ]
-        stream = _prepared_stream(_prepare_path, paths, userdict, procs)
+        stats = BuildStats("rebuild")
+        paths = []
+        for doc_id, path, reason in documents.walk_corpus(corpus_dir):
+            if reason is None:
+                paths.append((str(path), str(corpus_dir), max_bytes))
+            else:  # a symlinked folder, a folder that cannot be listed
+                stats.skipped.append(Skipped(doc_id, reason))
         return _write_all(
-            index_dir, stream, BuildStats("rebuild"), progress, len(paths), str(corpus_dir)
+            index_dir,
+            _prepare_path,
+            paths,
+            _path_weight,
+            procs,
+            stats,
+            progress,
+            len(paths),
+            str(corpus_dir),
         )
 
 
@@ -261,11 +542,23 @@ def index_documents(
     """Rebuild ``index_dir`` from documents that do not come from a folder."""
     analysis.configure(userdict)
     with store.write_lock(index_dir):
-        items = list(docs)
-        stream = _prepared_stream(prepare_document, items, userdict, procs)
+        items = docs if isinstance(docs, list) else list(docs)
         return _write_all(
-            index_dir, stream, BuildStats("rebuild"), progress, total or len(items), "(documents)"
+            index_dir,
+            prepare_document,
+            items,
+            _doc_weight,
+            procs,
+            BuildStats("rebuild"),
+            progress,
+            total or len(items),
+            "(documents)",
         )
+
+
+def _doc_count(ix: whoosh_index.FileIndex) -> int:
+    """Live documents, from the TOC (``ix.doc_count()`` opens every segment's files)."""
+    return sum(segment.doc_count() for segment in ix._segments())
 
 
 def needs_rebuild(index_dir: Path, userdict: Path | None = None) -> bool:
@@ -347,7 +640,7 @@ def update(
                 raise
             stats.indexed = len(to_write)
             stats.deleted = len(deleted)
-        stats.total = ix.refresh().doc_count()
+        stats.total = _doc_count(ix.refresh())
         stats.seconds = time.perf_counter() - started
         if stats.changed:
             store.write_meta(

@@ -10,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("tantivy")
-pytest.importorskip("rank_bm25")
-
-from bench import eval as bench_eval  # noqa: E402
-from bench import run as bench_run  # noqa: E402
+from bench import eval as bench_eval
+from bench import run as bench_run
 
 ARTICLES = {
     "a.txt": (

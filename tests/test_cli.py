@@ -117,6 +117,16 @@ def test_fatal_errors_are_one_line_with_exit_1(paths: tuple[str, str], tmp_path:
     assert "Traceback" not in busy.output
 
 
+def test_update_without_an_index_builds_it(paths: tuple[str, str]) -> None:
+    corpus, index = paths
+    first = run("update", "--corpus", corpus, "--index", index)
+    assert first.exit_code == 0
+    assert first.stderr.splitlines()[0] == f"no index in {index} yet: building it"
+    assert first.stdout.startswith("rebuild: 15 indexed, 0 skipped; 15 documents in the index")
+    again = run("update", "--corpus", corpus, "--index", index)
+    assert again.stdout.startswith("update: index is up to date (15 unchanged)")
+
+
 @pytest.mark.parametrize("command", [c.name for c in COMMANDS])
 def test_every_command_has_help(command: str) -> None:
     result = run(command, "--help")

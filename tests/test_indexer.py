@@ -221,3 +221,165 @@ def test_update_is_fast_to_notice_nothing_changed(corpus: Path, tmp_path: Path) 
     finally:
         indexer._prepare_path = original
     assert calls == []
+
+
+# -- the fast segmenter and the parallel writer (issue #6) ---------------------------------
+
+SEGMENTER_SAMPLES = [
+    "DeepSeek-R1 与 GPT-o1 models running，3.5% 增长；c_d a.b www.qq.com 2025-02-06",
+    "巴拉巴拉巴拉，哈哈哈哈哈。与日俱增,巴拉巴拉巴拉",
+    "x\r\ny\r\n\r\n z\t中\u3000文 㐀中 é ² Ｐｙｔｈｏｎ３ 人工智慧 軟體 深度求索大模型",
+    "我们中出了一个叛徒，我来到北京清华大学，他来到了网易杭研大厦",
+    "",
+]
+
+
+def _same_as_jieba(texts: list[str]) -> list[str]:
+    import jieba
+
+    from searchapp import analysis, scripts
+
+    bad = []
+    for text in texts:
+        folded = scripts.fold(text)
+        if analysis.segment(folded) != list(jieba.tokenize(folded)):
+            bad.append(text[:60])
+    return bad
+
+
+def test_fast_segmenter_gives_jiebas_tokens(corpus: Path) -> None:
+    from searchapp import analysis
+    from searchapp.documents import Skipped, load_corpus
+
+    analysis.configure(userdict_path(corpus))
+    assert analysis.use_fast_segmenter()  # rjieba is a pinned requirement
+    texts = list(SEGMENTER_SAMPLES)
+    for doc in load_corpus(corpus):
+        if not isinstance(doc, Skipped):
+            texts += [doc.title, doc.summary, doc.body]
+    assert _same_as_jieba(texts) == []
+
+
+def test_fast_segmenter_on_the_shared_corpus_sample() -> None:
+    """Every 20th article of the real corpus (the whole corpus was checked: 0 differences)."""
+    from searchapp import analysis
+    from searchapp.documents import Skipped, iter_corpus_files, load_document
+
+    root = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+    if not (root / "news-txt").is_dir():
+        pytest.skip("../shared/corpus is not present")
+    analysis.configure(None)
+    assert analysis.use_fast_segmenter()
+    texts = []
+    for name in ("news-hugo", "news-txt"):
+        for n, path in enumerate(iter_corpus_files(root / name)):
+            if n % 20:
+                continue
+            try:
+                doc = load_document(path, root / name)
+            except Exception:
+                continue
+            if not isinstance(doc, Skipped):
+                texts += [doc.title, doc.summary, doc.body]
+    assert len(texts) > 1000
+    assert _same_as_jieba(texts) == []
+
+
+def test_dictionary_total_excess_matches_jiebas_dictionary() -> None:
+    import jieba
+
+    from searchapp import analysis
+
+    last: dict[str, int] = {}
+    total = 0
+    with jieba.get_dict_file() as fh:
+        for line in fh:
+            parts = line.decode("utf-8").split()
+            if parts:
+                last[parts[0]] = int(parts[1])
+                total += int(parts[1])
+    assert total - sum(last.values()) == analysis.DICT_TOTAL_EXCESS
+
+
+def test_parallel_rebuild_writes_one_segment_per_worker(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    stats = indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=2)
+    assert stats.total == N_FIXTURES
+    assert store.read_meta(index)["segments"] == 2
+    assert not list(index.glob("*.tmp"))  # the workers' temporary folders are gone
+    one = build(corpus, tmp_path / "one")
+    assert one.total == N_FIXTURES
+    for query in ("DeepSeek", "人工智能开源模型", "关税", "英伟达"):
+        a = engine(corpus, tmp_path / "one").search(query, pagelen=20)
+        b = engine(corpus, index).search(query, pagelen=20)
+        assert [(h.id, round(h.score, 6)) for h in a.hits] == [
+            (h.id, round(h.score, 6)) for h in b.hits
+        ]
+
+
+KILL_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from searchapp import indexer
+from searchapp.config import userdict_path
+corpus, index = Path(sys.argv[1]), Path(sys.argv[2])
+def progress(done, total):
+    if done >= 1:
+        Path(sys.argv[3]).write_text("halfway", encoding="utf-8")
+        time.sleep(60)
+indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=2, progress=progress)
+"""
+
+
+def test_killed_parallel_rebuild_leaves_the_old_index(corpus: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    index = tmp_path / "ix"
+    build(corpus, index)
+    (corpus / "extra.txt").write_text("DeepSeek 新文章\n\nDeepSeek 又有新消息。\n", "utf-8")
+    marker = tmp_path / "marker"
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(corpus), str(index), str(marker)], cwd=root
+    )
+    try:
+        deadline = time.time() + 60
+        while not marker.exists() and time.time() < deadline and child.poll() is None:
+            time.sleep(0.05)
+        assert marker.exists()
+        workers = [
+            p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == child.pid
+        ]
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    deadline = time.time() + 10
+    while any(_alive(Path("/proc", pid)) for pid in workers):
+        assert time.time() < deadline, "worker processes outlived the killed rebuild"
+        time.sleep(0.05)
+    eng = engine(corpus, index)
+    assert eng.search("DeepSeek").total == 5  # the old index, whole
+    stats = build(corpus, index)  # the lock died with the process
+    assert stats.total == N_FIXTURES + 1
+    assert not list(index.glob("*.tmp"))
+    assert eng.search("DeepSeek").total == 6
+
+
+def _ppid(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _alive(proc: Path) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        return (proc / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
