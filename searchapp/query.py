@@ -17,6 +17,10 @@ from searchapp import analysis
 from searchapp.schema import FILTER_FIELDS, TEXT_FIELDS
 
 MAX_QUERY_CHARS = 500
+#: Most words (terms and phrases) a query uses; the rest of a pasted paragraph is ignored.
+#: Every word becomes a query clause over three fields, and Whoosh's cost grows with the
+#: clauses: 300 words took 0.4 s, 32 take a few ms (Google also stops at 32 words).
+MAX_UNITS = 32
 
 _TOKEN = re.compile(
     r"""
@@ -65,6 +69,8 @@ class ParsedQuery:
     filters: list[tuple[str, str]] = field(default_factory=list)
     #: word -> its segmented terms when a typed word was split (人工智能开源 -> 人工智能 开源)
     segmented: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    #: True when words past :data:`MAX_UNITS` were left out
+    truncated: bool = False
 
     @property
     def empty(self) -> bool:
@@ -108,9 +114,13 @@ def parse(text: str) -> ParsedQuery:
     text = clean(text)
     parsed = ParsedQuery(text)
     pending_or = False
+    used = 0
     for m in _TOKEN.finditer(text):
         if not m.group(0):
             continue
+        if used >= MAX_UNITS:
+            parsed.truncated = True
+            break
         neg = bool(m.group("neg"))
         fname = (m.group("field") or "").lower()
         phrase = m.group("phrase")
@@ -135,8 +145,11 @@ def parse(text: str) -> ParsedQuery:
             continue
         fields = (fname,) if fname else tuple(TEXT_FIELDS)
         units = _units_for(body.strip(), fields, phrase is not None)
+        if len(units) > MAX_UNITS - used:
+            units, parsed.truncated = units[: MAX_UNITS - used], True
         if not units:
             continue
+        used += len(units)
         if neg:
             if len(units) > 1:
                 units = (Unit(tuple(t for u in units for t in u.terms), True, fields),)

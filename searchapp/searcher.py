@@ -22,7 +22,7 @@ from whoosh import query as Q
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher as WhooshSearcher
 
-from searchapp import analysis, highlight, store
+from searchapp import analysis, explain, highlight, store, suggest
 from searchapp.query import Clause, ParsedQuery, Unit, parse
 from searchapp.schema import TEXT_FIELDS
 
@@ -37,6 +37,8 @@ FIELD_B = {"title": 0.5, "summary": 0.6, "body": 0.75}
 PAIR_SLOP = 1
 PAIR_WEIGHT = 0.5
 MAX_SPLIT_WORD = 6
+#: How many of the best documents get the proximity bonus (see Engine._rerank).
+RERANK_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class ResultPage:
     sort: str = "relevance"
     terms: tuple[str, ...] = ()
     segmented: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: True when a long query's words past ``query.MAX_UNITS`` were left out
+    truncated: bool = False
     filters: tuple[tuple[str, str], ...] = ()
     #: field -> ((value, count), ...) over every matching document, most frequent first
     facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
@@ -234,6 +238,13 @@ class Engine:
         out: list[tuple[str, ...]] = [(term,), *((v,) for v in analysis.variants(term))]
         if self.expand is not None:
             out.extend(self.expand(term))
+        if term.isascii() and term.isalpha() and len(term) > 2:
+            # rengongzhineng / rgzn -> 人工智能, once the suggestion vocabulary is built
+            # (the web builds it at start; it is None until then and never blocks).
+            vocab = suggest.peek(suggest.owner_for(self.index_dir))
+            if vocab is not None:
+                for word in suggest.pinyin_candidates(term, vocab):
+                    out.extend([(word,), *((v,) for v in analysis.variants(word))])
         return tuple(dict.fromkeys(out))
 
     def _known(self, reader: Any, term: str, fields: Sequence[str]) -> bool:
@@ -305,14 +316,17 @@ class Engine:
         for clause in parsed.clauses:
             alts = [Q.And([self._unit_query(u) for u in alt]) for alt in clause.alternatives]
             clauses.append(alts[0] if len(alts) == 1 else Q.Or(alts))
-        main: Q.Query = Q.And(clauses) if clauses else Q.Every()
-        return Q.AndMaybe(main, Q.Or(boosts)) if (boosts := self._proximity(parsed)) else main
+        return Q.And(clauses) if clauses else Q.Every()
 
     def _any_query(self, parsed: ParsedQuery) -> Q.Query:
         units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
-        main = Q.Or([self._unit_query(u) for u in units])
-        # Sequential dependence: reward query words that occur close together, as typed.
-        pairs = [
+        return Q.Or([self._unit_query(u) for u in units])
+
+    @staticmethod
+    def _pairs(parsed: ParsedQuery) -> list[Q.Query]:
+        """Sequential dependence: reward query words that occur close together, as typed."""
+        units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
+        return [
             Q.Phrase(
                 f, [a.terms[-1], b.terms[0]], slop=PAIR_SLOP, boost=TEXT_FIELDS[f] * PAIR_WEIGHT
             )
@@ -321,7 +335,6 @@ class Engine:
             for f in a.fields
             if f in TEXT_FIELDS
         ]
-        return Q.AndMaybe(main, Q.Or(pairs)) if pairs else main
 
     def _proximity(self, parsed: ParsedQuery) -> list[Q.Query]:
         """Reward documents where a space-less typed word appears as typed (terms adjacent)."""
@@ -375,6 +388,35 @@ class Engine:
             return set()
         return set(searcher.docs_for_query(Q.And(parts)))
 
+    def count(
+        self,
+        text: str,
+        *,
+        filters: Sequence[tuple[str, str]] = (),
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+    ) -> int:
+        """How many articles match every word of ``text`` (no fallback, no hits)."""
+        searcher = self.searcher()
+        parsed = self._resolve(parse(text), searcher.reader())
+        if not parsed.clauses:
+            return 0
+        flt = self._allowed(searcher, parsed, filters, date_from, date_to)
+        if flt is not None and not flt:
+            return 0
+        mask = Q.Or([self._unit_query(u) for u in parsed.excluded]) if parsed.excluded else None
+        results = searcher.search(
+            self._all_query(parsed), limit=None, filter=flt, mask=mask, scored=False
+        )
+        return len(results)
+
+    def explain_terms(self, text: str) -> list[Any]:
+        """The (field, term, boost) leaves of the main query the engine runs for ``text``."""
+        parsed = self._resolve(parse(text), self.searcher().reader())
+        if not parsed.clauses:
+            return []
+        return explain.leaves(self._all_query(parsed))
+
     # -- searching ---------------------------------------------------------------------
 
     def search(
@@ -419,12 +461,14 @@ class Engine:
         elif parsed.clauses:
             mode = "all"
             q = self._all_query(parsed)
-            found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
+            bonus = self._proximity(parsed)
+            found, total = self._run(searcher, q, page, pagelen, sort, flt, mask, bonus)
             units = sum(len(alt) for c in parsed.clauses for alt in c.alternatives)
             if total == 0 and units > 1 and flt != set():
                 mode = "any"
                 q = self._any_query(parsed)
-                found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
+                bonus = self._pairs(parsed)
+                found, total = self._run(searcher, q, page, pagelen, sort, flt, mask, bonus)
         counts = self._facets(searcher, q, flt, mask) if facets and q is not None and total else {}
         start = (page - 1) * pagelen
         window = found[start : start + pagelen]
@@ -441,6 +485,7 @@ class Engine:
             sort=sort,
             terms=tuple(sorted(terms)),
             segmented=tuple(parsed.segmented),
+            truncated=parsed.truncated,
             filters=tuple(parsed.filters) + tuple(filters),
             facets=counts,
             date_from=date_from,
@@ -490,6 +535,7 @@ class Engine:
         sort: str,
         flt: set[int] | None,
         mask: Q.Query | None,
+        bonus: Sequence[Q.Query] = (),
     ) -> tuple[list[tuple[float, int]], int]:
         if flt is not None and not flt:
             return [], 0  # an empty allow-set would mean "no filter" to Whoosh
@@ -498,19 +544,55 @@ class Engine:
         if sort == "relevance":
             # One pass that scores and counts: with block-quality skipping Whoosh would
             # run the whole query a second time just to count the matches.
-            top = collectors.TopCollector(limit=limit, usequality=False)
+            depth = max(limit, RERANK_DEPTH) if bonus else limit
+            # replace=0: never carry one segment's minimum score into the next (with
+            # several segments, Whoosh would otherwise prune matches and miscount).
+            top = collectors.TopCollector(limit=depth, usequality=False, replace=0)
             col = collectors.FilterCollector(top, allow=flt, restrict=mask) if flt or mask else top
             searcher.search_with_collector(q, col)
-            results = col.results()
+            scored = col.results().top_n
+            if bonus:
+                scored = self._rerank(searcher, scored, bonus)
             # BM25 ties (same words, same lengths) are common in news: newer first.
-            found = sorted(results.top_n, key=lambda sd: (-round(sd[0], 7), -dates[sd[1]]))
-            return found, col.count()
+            found = sorted(scored, key=lambda sd: (-round(sd[0], 7), -dates[sd[1]]))
+            return found[:limit], col.count()
         results = searcher.search(q, limit=None, filter=flt, mask=mask, scored=False)
         docnums = list(results.docs())
         sign = -1 if sort == "newest" else 1
         # Undated articles go last in both orders.
         docnums.sort(key=lambda d: (dates[d] == 0, sign * dates[d], d))
         return [(0.0, d) for d in docnums[:limit]], len(docnums)
+
+    @staticmethod
+    def _rerank(
+        searcher: WhooshSearcher, scored: list[tuple[float, int]], bonus: Sequence[Q.Query]
+    ) -> list[tuple[float, int]]:
+        """Add the proximity queries' scores to the top documents.
+
+        The same sum as ``AndMaybe(main, Or(bonus))``, but phrase matching (position
+        decoding, the costly part) runs only for the top :data:`RERANK_DEPTH` documents
+        instead of every document containing the words.
+        """
+        extra: dict[int, float] = {}
+        ordered = sorted(d for _, d in scored)
+        for sub, offset in searcher.leaf_searchers():
+            end = offset + sub.reader().doc_count_all()
+            local = [d - offset for d in ordered if offset <= d < end]
+            if not local:
+                continue
+            context = sub.context()
+            for q in bonus:
+                m = q.matcher(sub, context)
+                for d in local:
+                    if not m.is_active():
+                        break
+                    if m.id() < d:
+                        m.skip_to(d)
+                        if not m.is_active():
+                            break
+                    if m.id() == d:
+                        extra[d + offset] = extra.get(d + offset, 0.0) + m.score()
+        return [(score + extra.get(d, 0.0), d) for score, d in scored]
 
     def _spans(
         self, searcher: WhooshSearcher, fieldname: str, docnums: list[int], terms: set[str]

@@ -44,6 +44,7 @@ def page_to_dict(page: ResultPage, url_for_hit: Any = None) -> dict[str, Any]:
         "mode": page.mode,
         "took_ms": round(page.took_ms, 2),
         "terms": list(page.terms),
+        "truncated": page.truncated,
         "filters": [{"field": f, "value": v} for f, v in page.filters],
         "hits": [hit_to_dict(h, url_for_hit(h) if url_for_hit else "") for h in page.hits],
     }

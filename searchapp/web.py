@@ -32,7 +32,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from searchapp import config, store
+from searchapp import config, explain, related, store, suggest
+from searchapp.query import MAX_UNITS
 from searchapp.searcher import Engine, ResultPage, clamp_page
 from searchapp.serialize import page_to_dict
 from searchapp.synonyms import load_synonyms
@@ -43,6 +44,13 @@ bp = Blueprint("web", __name__)
 
 EXTENSION = "searchapp"
 API_MAX_SIZE = 50
+#: Longest ``q`` /api/suggest reads (the rest is ignored) and echoes back.
+SUGGEST_MAX_QUERY = 200
+#: Below this many results (or with only some words matched) the page offers a
+#: "did you mean" query.
+FEW_RESULTS = 3
+FIELD_LABELS = {"title": "标题", "summary": "摘要", "body": "正文"}
+TRUE_WORDS = {"1", "true", "yes", "on"}
 MAX_FILTERS = 20
 #: URL parameter -> index field. ``tag`` and ``source`` may repeat.
 FILTER_PARAMS = (("tag", "tags"), ("source", "source"), ("lang", "lang"), ("script", "script"))
@@ -99,6 +107,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_timer)
     app.after_request(_finish_response)
     app.add_template_global(_static_url, "static_url")
+    app.add_template_filter(_score, "score")
     app.add_template_filter(_day, "day")
     if not log.handlers and not app.testing:
         handler = logging.StreamHandler()
@@ -115,6 +124,34 @@ def engine() -> Engine:
 
 def _start_timer() -> None:
     g.searchapp_started = time.perf_counter()
+    # The suggestion vocabulary takes a second or two to read from a large index: start
+    # it with the first request of a server (not for CLI commands, not in tests).
+    if not current_app.testing and not current_app.extensions.get(WARMED):
+        current_app.extensions[WARMED] = True
+        eng = engine()
+        suggest.refresh(_owner(eng), _opener(eng))
+
+
+WARMED = "searchapp.vocabulary-warmed"
+
+
+def _owner(eng: Engine) -> str:
+    return suggest.owner_for(eng.index_dir)
+
+
+def _opener(eng: Engine) -> Any:
+    index_dir = eng.index_dir
+
+    def open_reader() -> Any:
+        return store.open_index(index_dir).reader()
+
+    return open_reader
+
+
+def vocabulary() -> suggest.Vocabulary:
+    """The current index's suggestion vocabulary (rebuilt in the background on change)."""
+    eng = engine()
+    return suggest.vocabulary(eng.searcher(), owner=_owner(eng), opener=_opener(eng))
 
 
 def _finish_response(response: Response) -> Response:
@@ -235,6 +272,8 @@ class SearchRequest:
     date_to: datetime | None
     raw_from: str
     raw_to: str
+    #: show why each hit ranks where it does (``explain=1``)
+    explain: bool = False
 
     def params(self, **changes: Any) -> dict[str, Any]:
         """URL parameters for this search, with ``changes`` applied (None drops a key)."""
@@ -249,6 +288,8 @@ class SearchRequest:
             out["to"] = self.raw_to
         if self.page > 1:
             out["page"] = self.page
+        if self.explain:
+            out["explain"] = 1
         out.update(changes)
         return {k: v for k, v in out.items() if v not in (None, "", [])}
 
@@ -301,6 +342,7 @@ def _search_request() -> tuple[SearchRequest, str | None]:
             date_to=date_to,
             raw_from=raw_from,
             raw_to=raw_to,
+            explain=args.get("explain", "").strip().lower() in TRUE_WORDS,
         ),
         error,
     )
@@ -481,6 +523,97 @@ def _pagination(sr: SearchRequest, result: ResultPage) -> dict[str, Any] | None:
     }
 
 
+# -- did you mean, why this result, related articles ----------------------------------------
+
+
+def _score(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _did_you_mean(sr: SearchRequest, result: ResultPage) -> dict[str, str] | None:
+    """A better query when this one found fewer than :data:`FEW_RESULTS` articles, or
+    none with every word; checked with the engine and the page's filters."""
+    if not sr.q or result.mode not in ("all", "any"):
+        return None
+    if result.mode == "all" and result.total >= FEW_RESULTS:
+        return None
+    eng = engine()
+    counter = getattr(eng, "count", None)
+
+    def count(text: str) -> int:
+        if counter is not None:  # Engine.count: every word, no fallback, no highlighting
+            return int(
+                counter(text, filters=list(sr.filters), date_from=sr.date_from, date_to=sr.date_to)
+            )
+        page = eng.search(
+            text,
+            1,
+            pagelen=1,
+            filters=list(sr.filters),
+            date_from=sr.date_from,
+            date_to=sr.date_to,
+        )
+        return page.total if page.mode == "all" else 0
+
+    found = result.total if result.mode == "all" else 0
+    try:
+        better = suggest.did_you_mean(sr.q, vocabulary(), count, found=found)
+    except store.IndexUnavailable:
+        raise
+    except Exception:  # a suggestion is optional: never let it break the results
+        log.exception("did-you-mean failed for %r", sr.q)
+        return None
+    if not better:
+        return None
+    return {"q": better, "url": _search_url(sr.params(q=better, page=None))}
+
+
+def _explanations(sr: SearchRequest, result: ResultPage) -> dict[str, explain.Explanation]:
+    """hit id -> its score split by field and term (``explain=1``)."""
+    eng = engine()
+    searcher = eng.searcher()
+    builder = getattr(eng, "explain_terms", None)  # the query the engine really ran
+    if builder is not None:
+        terms = builder(sr.q)
+    else:
+        terms = explain.terms_for_text(sr.q, searcher.reader(), eng.forms)
+    out = {}
+    for hit in result.hits:
+        docnum = searcher.document_number(id=hit.id)
+        if docnum is not None:
+            out[hit.id] = explain.explain(searcher, docnum, terms, score=hit.score)
+    return out
+
+
+def _related(doc_id: str) -> related.Related | None:
+    """Related articles and other sources; an article page never fails because of them."""
+    try:
+        return related.related(engine().searcher(), doc_id)
+    except store.IndexUnavailable:
+        raise
+    except Exception:
+        log.exception("related articles failed for %r", doc_id)
+        return None
+
+
+def _related_dict(doc: related.RelatedDoc) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "url": _doc_url(doc.id),
+        "date": doc.date.isoformat(sep=" ") if doc.date else None,
+        "source": doc.source,
+        "score": doc.score,
+        "title_similarity": doc.title_similarity,
+        "body_similarity": doc.body_similarity,
+    }
+
+
+def _suggestion_dict(item: suggest.Suggestion) -> dict[str, str]:
+    url = _doc_url(item.doc_id) if item.kind == "title" else _search_url({"q": item.text})
+    return {"text": item.text, "kind": item.kind, "url": url}
+
+
 # -- routes -------------------------------------------------------------------------------
 
 
@@ -502,13 +635,17 @@ def search() -> Any:
         "chips": _active_chips(sr),
         "hidden_filters": [(FIELD_PARAM[f], v) for f, v in sr.filters],
         "clear_filters_url": _search_url({"q": sr.q, "sort": sr.params().get("sort")}),
+        "explain_url": _search_url(sr.params(explain=None if sr.explain else 1)),
     }
     if not sr.q and not sr.filters and not (sr.date_from or sr.date_to):
         context["examples"] = [(text, _search_url({"q": text})) for text in EXAMPLES]
         return render_template("home.html", **context), 400 if date_error else 200
     result = _run_search(sr)
+    why = _explanations(sr, result) if sr.explain else {}
     context.update(
         result=result,
+        suggestion=_did_you_mean(sr, result),
+        field_labels=FIELD_LABELS,
         hits=[
             {
                 "hit": hit,
@@ -517,12 +654,14 @@ def search() -> Any:
                     (tag, _search_url(_with_filters(sr, [*sr.filters, ("tags", tag.lower())])))
                     for tag in hit.tags
                 ],
+                "why": why.get(hit.id),
             }
             for hit in result.hits
         ],
         facets=_facet_groups(sr, result),
         pagination=_pagination(sr, result),
         seconds=f"{result.took_ms / 1000:.3f}",
+        max_units=MAX_UNITS,
     )
     return render_template("results.html", **context), 400 if date_error else 200
 
@@ -553,6 +692,7 @@ def doc(doc_id: str) -> Any:
     return render_template(
         "article.html",
         article=article,
+        related=_related(doc_id),
         q=q,
         source_link=_safe_link(article.source_url),
         back_url=_search_url({"q": q}) if q else url_for("web.search"),
@@ -573,6 +713,12 @@ def api_search() -> Any:
     size = _clamp_size(args.get("size"), engine().page_size)
     result = _run_search(sr, pagelen=size)
     body = page_to_dict(result, lambda hit: _doc_url(hit.id, sr.q))
+    if sr.explain:
+        why = _explanations(sr, result)
+        for hit in body["hits"]:
+            found = why.get(hit["id"])
+            hit["explain"] = found.as_dict() if found else None
+    body["suggestion"] = _did_you_mean(sr, result)
     body["facets"] = {
         fieldname: [{"value": v, "count": n} for v, n in result.facets.get(fieldname, ())]
         for fieldname, _ in FACET_TITLES
@@ -589,6 +735,7 @@ def api_doc(doc_id: str) -> Any:
     article = engine().article(doc_id, q)
     if article is None:
         return jsonify({"error": "document not found", "id": doc_id, "status": 404}), 404
+    rel = _related(doc_id)
     return jsonify(
         {
             "id": article.id,
@@ -605,8 +752,31 @@ def api_doc(doc_id: str) -> Any:
             "summary": article.summary,
             "matches": article.matches,
             "paragraphs": list(article.paragraphs_html),
+            "related": [_related_dict(d) for d in rel.related] if rel else [],
+            "duplicates": [_related_dict(d) for d in rel.duplicates] if rel else [],
         }
     )
+
+
+@bp.get("/api/suggest")
+def api_suggest() -> Any:
+    """Suggestions for what is being typed in the search box (see :mod:`searchapp.suggest`).
+
+    Never a 500: an empty or odd ``q`` gives an empty list, an unexpected failure is
+    logged and gives an empty list too (a missing index is still a 503)."""
+    q = request.args.get("q", "")[:SUGGEST_MAX_QUERY]
+    items: list[suggest.Suggestion] = []
+    if q.strip():
+        eng = engine()
+        try:
+            items = suggest.suggest(eng.searcher(), q, owner=_owner(eng), opener=_opener(eng))
+        except store.IndexUnavailable:
+            raise
+        except Exception:
+            log.exception("suggestions failed for %r", q)
+    response = jsonify({"q": q, "suggestions": [_suggestion_dict(i) for i in items]})
+    response.headers["Cache-Control"] = "private, max-age=30"
+    return response
 
 
 @bp.get("/healthz")

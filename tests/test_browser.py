@@ -107,6 +107,12 @@ class Tab:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _cancelled_suggestion(request: Any) -> bool:
+    """A suggestion request cancelled on purpose (a newer keystroke, or the form was
+    submitted and the page left): expected, not a failure."""
+    return "/api/suggest" in request.url and "ERR_ABORTED" in (request.failure or "")
+
+
 def open_tab(browser: Any, base: str, viewport: dict[str, int]) -> Tab:
     context = browser.new_context(viewport=viewport, locale="zh-CN")
     context.add_init_script(CSP_LISTENER)
@@ -118,7 +124,12 @@ def open_tab(browser: Any, base: str, viewport: dict[str, int]) -> Tab:
         lambda m: tab.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
     )
     page.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: tab.problems.append(f"request failed: {r.url}"))
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None if _cancelled_suggestion(r) else tab.problems.append(f"request failed: {r.url}")
+        ),
+    )
     page.on(
         "response",
         lambda r: tab.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
@@ -147,7 +158,8 @@ def count_line(page: Any) -> str:
 def test_type_a_query_and_see_highlighted_results(desktop: Tab) -> None:
     page = desktop.page
     desktop.goto("/")
-    box = page.get_by_role("searchbox", name="搜索新闻")
+    # The script makes the search box an ARIA combobox (it has suggestions).
+    box = page.get_by_role("combobox", name="搜索新闻")
     assert page.evaluate("document.activeElement && document.activeElement.id") == "q"
     desktop.shot("desktop-home")
     box.fill("人工智能")
@@ -160,7 +172,7 @@ def test_type_a_query_and_see_highlighted_results(desktop: Tab) -> None:
     # The mark is styled subtly, not the browser's default yellow.
     assert marks.first.evaluate("m => getComputedStyle(m).backgroundColor") == "rgb(255, 243, 176)"
     assert page.locator(".hit .label--hant").count() == 1
-    assert page.get_by_role("searchbox", name="搜索新闻").input_value() == "人工智能"
+    assert page.get_by_role("combobox", name="搜索新闻").input_value() == "人工智能"
     # The filter panel is open on a wide screen.
     assert page.locator(".facet-link").first.is_visible()
     desktop.shot("desktop-results")
@@ -241,7 +253,7 @@ def test_slash_focuses_the_box_and_escape_leaves_it(desktop: Tab) -> None:
     page.locator("body").click(position={"x": 5, "y": 400})
     page.keyboard.press("/")
     assert page.evaluate(active) == "q"
-    assert page.get_by_role("searchbox").input_value() == "DeepSeek"  # "/" was not typed
+    assert page.get_by_role("combobox").input_value() == "DeepSeek"  # "/" was not typed
     page.keyboard.press("Escape")
     assert page.evaluate(active) != "q"
     # Tab reaches the box with a visible focus ring.
@@ -281,4 +293,171 @@ def test_phone_layout(phone: Tab) -> None:
     assert page.locator(".article-body mark").count() >= 1
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.shot("phone-article")
+    phone.assert_clean()
+
+
+# -- suggestions, did you mean, why this result, related articles ---------------------------
+
+
+def suggestions(page: Any) -> Any:
+    return page.get_by_role("listbox", name="搜索建议")
+
+
+def test_suggestions_appear_while_typing_and_the_keyboard_picks_one(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/")
+    box = page.get_by_role("combobox", name="搜索新闻")
+    assert box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("rgzn", delay=40)
+    listbox = suggestions(page)
+    listbox.wait_for(state="visible")
+    assert box.get_attribute("aria-expanded") == "true"
+    assert box.get_attribute("aria-controls") == listbox.get_attribute("id")
+    options = listbox.get_by_role("option")
+    assert options.first.inner_text().startswith("人工智能")
+    assert "拼音" in options.first.inner_text()
+    assert "开源模型推动人工智能发展" in listbox.inner_text()  # a title, as an article
+    desktop.shot("desktop-suggest")
+    box.press("ArrowDown")
+    assert options.first.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    box.press("ArrowDown")
+    box.press("ArrowUp")
+    assert options.first.get_attribute("aria-selected") == "true"
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/\?q=%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD"))
+    assert count_line(page).startswith("找到 7 条结果")
+    desktop.assert_clean()
+
+
+def test_escape_closes_the_suggestions_and_keeps_the_focus(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/?q=DeepSeek")
+    box = page.get_by_role("combobox", name="搜索新闻")
+    box.fill("")
+    box.press_sequentially("人工", delay=40)
+    suggestions(page).wait_for(state="visible")
+    box.press("Escape")
+    assert suggestions(page).is_hidden()
+    assert box.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.id") == "q"
+    box.press("Enter")  # no option picked: the form submits what was typed
+    page.wait_for_url(re.compile(r"/\?q=%E4%BA%BA%E5%B7%A5$"))
+    desktop.assert_clean()
+
+
+def test_clicking_a_title_suggestion_opens_the_article(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/")
+    box = page.get_by_role("combobox", name="搜索新闻")
+    box.press_sequentially("寒潮", delay=40)
+    suggestions(page).get_by_role("option", name=re.compile("寒潮来袭气温骤降")).click()
+    page.wait_for_url(re.compile(r"/doc/dup/weather-2025-01-07\.txt$"))
+    assert page.locator("h1").inner_text() == "寒潮来袭气温骤降"
+    desktop.assert_clean()
+
+
+def test_suggestion_text_is_never_markup(desktop: Tab) -> None:
+    page = desktop.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    desktop.goto("/")
+    box = page.get_by_role("combobox", name="搜索新闻")
+    box.press_sequentially("<script", delay=30)
+    listbox = suggestions(page)
+    listbox.wait_for(state="visible")
+    assert (
+        listbox.get_by_role("option")
+        .first.inner_text()
+        .startswith("<script>alert('title')</script>安全测试")
+    )
+    assert listbox.locator("script, img").count() == 0
+    page.wait_for_timeout(200)
+    assert dialogs == []
+    desktop.assert_clean()
+
+
+def test_did_you_mean_link(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/?q=人工智障")
+    note = page.locator(".did-you-mean")
+    assert note.inner_text() == "您是不是要找：人工智能"
+    desktop.shot("desktop-did-you-mean")
+    note.get_by_role("link", name="人工智能").click()
+    page.wait_for_url(re.compile(r"q=%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD"))
+    assert count_line(page).startswith("找到 7 条结果")
+    desktop.assert_clean()
+
+
+def test_why_this_result_toggle(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/?q=芯片")
+    assert page.locator("details.why").count() == 0
+    page.get_by_role("link", name="显示评分依据").click()
+    page.wait_for_url(re.compile(r"explain=1"))
+    first = page.locator("details.why").first
+    table = first.locator("table")
+    assert not table.is_visible()
+    first.locator("summary", has_text="为什么是这个结果").click()
+    assert table.is_visible()
+    rows = table.locator("tbody tr").all_inner_texts()
+    assert [r.split("\t")[:2] for r in rows] == [
+        ["标题", "芯片"],
+        ["正文", "芯片"],
+        ["摘要", "芯片"],
+    ]
+    desktop.shot("desktop-explain")
+    page.get_by_role("link", name="隐藏评分依据").click()
+    page.wait_for_url(lambda url: "explain" not in url)
+    assert page.locator("details.why").count() == 0
+    desktop.assert_clean()
+
+
+def test_date_filter_narrows_and_its_chip_removes_it(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/?q=寒潮")
+    assert count_line(page).startswith("找到 3 条结果")
+    page.locator("#date-from").fill("2025-01-06")
+    page.get_by_role("button", name="应用日期").click()
+    page.wait_for_url(re.compile(r"from=2025-01-06"))
+    assert count_line(page).startswith("找到 2 条结果")
+    chip = page.locator(".chip--active", has_text="日期：2025-01-06 至 …")
+    chip.click()
+    page.wait_for_url(lambda url: "from=" not in url)
+    assert count_line(page).startswith("找到 3 条结果")
+    desktop.assert_clean()
+
+
+def test_article_shows_other_sources_and_related(desktop: Tab) -> None:
+    page = desktop.page
+    desktop.goto("/doc/dup/weather-2025-01-05.txt")
+    group = page.get_by_role("region", name=re.compile("同一新闻的其他来源"))
+    assert group.get_by_role("link").all_inner_texts() == ["寒潮来袭气温骤降", "寒潮来袭气温骤降"]
+    desktop.shot("desktop-article-duplicates")
+    desktop.goto("/doc/tech/open-model.md")
+    related = page.get_by_role("region", name="相关文章")
+    assert related.get_by_role("link").count() == 4
+    desktop.shot("desktop-article-related")
+    related.get_by_role("link").first.click()
+    page.wait_for_url(re.compile(r"/doc/seeds/"))
+    desktop.assert_clean()
+
+
+def test_phone_suggestions_and_explain(phone: Tab) -> None:
+    page = phone.page
+    phone.goto("/?q=芯片&explain=1")
+    box = page.get_by_role("combobox", name="搜索新闻")
+    box.fill("")
+    box.press_sequentially("rengong", delay=40)
+    listbox = suggestions(page)
+    listbox.wait_for(state="visible")
+    assert listbox.bounding_box()["width"] <= PHONE["width"]
+    phone.shot("phone-suggest")
+    box.press("Escape")
+    page.locator("details.why summary").first.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.shot("phone-explain")
+    phone.goto("/doc/dup/weather-2025-01-05.txt")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.shot("phone-article-duplicates")
     phone.assert_clean()

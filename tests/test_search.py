@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from searchapp import query
 from searchapp.config import synonyms_path, userdict_path
 from searchapp.searcher import Engine, clamp_page
 from searchapp.synonyms import load_synonyms
@@ -200,6 +201,21 @@ def test_strange_queries_never_raise(engine: Engine, query: str) -> None:
     assert page.mode in ("all", "any", "empty")
 
 
+def test_a_pasted_paragraph_uses_only_its_first_32_words(engine: Engine) -> None:
+    words = ["DeepSeek"] + [f"qz{chr(97 + n % 26)}{chr(97 + n // 26)}" for n in range(40)]
+    parsed = query.parse(" ".join(words))
+    units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
+    assert len(units) == query.MAX_UNITS == 32 and parsed.truncated
+    assert units[0].terms == ("deepseek",)
+    page = engine.search(" ".join(words))
+    assert page.truncated and page.mode == "any"  # the qz.. words are in no article
+    assert "seeds/deepseek-reshapes-global-ai.txt" in ids(
+        engine.search(" ".join(words), pagelen=10)
+    )
+    short = engine.search("DeepSeek 开源")
+    assert not short.truncated and not query.parse("DeepSeek 开源").truncated
+
+
 def test_only_exclusions_or_nothing_is_an_empty_search(engine: Engine) -> None:
     assert engine.search("-DeepSeek").mode == "empty"
     assert engine.search("（）").total == 0
@@ -229,10 +245,14 @@ def test_stats(engine: Engine) -> None:
 def test_filters_match_whatever_the_case_of_the_indexed_value(engine: Engine) -> None:
     upper = engine.search("芯片", filters=[("lang", "zh-CN")], pagelen=10)
     lower = engine.search("芯片 lang:zh-cn", pagelen=10)
-    assert ids(upper) == ids(lower) == [
-        "tech/chips.md",
-        "seeds/zhao-minghao-beyond-winning-and-losing.txt",
-    ]
+    assert (
+        ids(upper)
+        == ids(lower)
+        == [
+            "tech/chips.md",
+            "seeds/zhao-minghao-beyond-winning-and-losing.txt",
+        ]
+    )
 
 
 def test_a_filter_value_that_matches_nothing_finds_nothing(engine: Engine) -> None:
@@ -294,3 +314,24 @@ def test_one_idf_per_term_over_the_whole_article(engine: Engine) -> None:
     reader = searcher.reader()
     assert reader.doc_frequency("title", "的") < reader.doc_frequency("body", "的")
     assert common.idf < 0.8 < 1.2 < rare.idf
+
+
+def test_count_is_every_word_without_fallback(engine: Engine) -> None:
+    assert engine.count("DeepSeek") == 5
+    assert engine.count("DeepSeek tag:qq") == 2
+    assert engine.count("马斯克 不存在的词语组合") == 0
+    assert engine.count("") == 0
+
+
+def test_pinyin_finds_chinese_words_once_the_vocabulary_is_built(engine: Engine) -> None:
+    from searchapp import suggest
+
+    suggest.vocabulary(engine.searcher(), owner=suggest.owner_for(engine.index_dir))
+    for typed in ("rengongzhineng", "rgzn"):
+        page = engine.search(typed, pagelen=10)
+        assert "tech/open-model.md" in ids(page)
+        assert "人工智能" in marks(page.hits[0].title_html + page.hits[0].snippet_html) or any(
+            "人工智能" in marks(h.snippet_html) for h in page.hits
+        )
+    # A real English word is not read as pinyin.
+    assert ids(engine.search("laptop", pagelen=10)) == ["en/models.md"]

@@ -441,7 +441,16 @@ def test_healthz(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/?q=DeepSeek", "/doc/tech/chips.md", "/api/search?q=x", "/nope", "/healthz"]
+    "path",
+    [
+        "/",
+        "/?q=DeepSeek",
+        "/doc/tech/chips.md",
+        "/api/search?q=x",
+        "/api/suggest?q=x",
+        "/nope",
+        "/healthz",
+    ],
 )
 def test_security_headers_everywhere(client, path):
     r = client.get(path)
@@ -450,7 +459,14 @@ def test_security_headers_everywhere(client, path):
 
 
 def test_no_inline_scripts_or_styles(client):
-    for path in ("/", "/?q=人工智能", "/doc/tech/open-model.md?q=开源"):
+    for path in (
+        "/",
+        "/?q=人工智能",
+        "/doc/tech/open-model.md?q=开源",
+        "/?q=芯片&explain=1",
+        "/?q=人工智障",
+        "/doc/dup/weather-2025-01-05.txt",
+    ):
         html = html_of(client.get(path))
         assert "style=" not in html
         assert "<style" not in html
@@ -525,7 +541,9 @@ def test_missing_index_is_a_503_page(empty_app, path):
     assert r.headers["X-Frame-Options"] == "DENY"
 
 
-@pytest.mark.parametrize("path", ["/api/search?q=DeepSeek", "/api/doc/tech/chips.md"])
+@pytest.mark.parametrize(
+    "path", ["/api/search?q=DeepSeek", "/api/doc/tech/chips.md", "/api/suggest?q=rgzn"]
+)
 def test_missing_index_is_503_json(empty_app, path):
     r = empty_app.test_client().get(path)
     assert r.status_code == 503
@@ -547,3 +565,227 @@ def test_web_does_not_import_cli():
         encoding="utf-8"
     )
     assert "searchapp.cli" not in source and "import cli" not in source
+
+
+# -- autocomplete -------------------------------------------------------------------------
+
+
+def test_api_suggest_shape(client):
+    r = client.get("/api/suggest?q=rgzn")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.headers["Cache-Control"] == "private, max-age=30"
+    data = r.get_json()
+    assert data["q"] == "rgzn"
+    assert data["suggestions"][0] == {
+        "text": "人工智能",
+        "kind": "pinyin",
+        "url": "/?q=%E4%BA%BA%E5%B7%A5%E6%99%BA%E8%83%BD",
+    }
+    titles = [s for s in data["suggestions"] if s["kind"] == "title"]
+    article = {
+        "text": "开源模型推动人工智能发展",
+        "kind": "title",
+        "url": "/doc/tech/open-model.md",
+    }
+    assert article in titles
+    for item in data["suggestions"]:
+        assert set(item) == {"text", "kind", "url"}
+        assert item["kind"] in {"term", "pinyin", "title"}
+        assert client.get(item["url"]).status_code == 200
+
+
+def test_api_suggest_completes_the_last_word(client):
+    data = client.get("/api/suggest", query_string={"q": "DeepSeek 人工"}).get_json()
+    assert [s["text"] for s in data["suggestions"] if s["kind"] == "term"] == [
+        "DeepSeek 人工智能",
+        "DeepSeek 人工智慧",
+    ]
+
+
+@pytest.mark.parametrize("query", ["", "q=", "q=%20%20", "q=%00", 'q="', "q=title:", "q=("])
+def test_api_suggest_empty_and_odd_input(client, query):
+    r = client.get(f"/api/suggest?{query}")
+    assert r.status_code == 200
+    data = r.get_json()
+    assert isinstance(data["suggestions"], list)
+    if query in ("", "q=", "q=%20%20"):
+        assert data["suggestions"] == []
+
+
+def test_api_suggest_is_bounded(client):
+    data = client.get("/api/suggest", query_string={"q": "人" * 5000}).get_json()
+    assert len(data["q"]) == 200
+    assert len(data["suggestions"]) <= 8
+    assert all(len(s["text"]) <= 120 for s in data["suggestions"])
+
+
+def test_api_suggest_text_with_script_is_data_not_markup(client):
+    r = client.get("/api/suggest", query_string={"q": "<script"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.get_json()["suggestions"] == [
+        {
+            "text": "<script>alert('title')</script>安全测试",
+            "kind": "title",
+            "url": "/doc/tricky/script.md",
+        }
+    ]
+
+
+def test_api_suggest_never_fails(app, monkeypatch, caplog):
+    from searchapp import suggest
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(suggest, "suggest", boom)
+    r = app.test_client().get("/api/suggest?q=rgzn")
+    assert r.status_code == 200
+    assert r.get_json() == {"q": "rgzn", "suggestions": []}
+    assert "secret internal detail" not in r.get_data(as_text=True)
+
+
+def test_search_form_points_the_script_at_the_suggest_api(client):
+    html = html_of(client.get("/"))
+    assert 'data-suggest-url="/api/suggest"' in html
+    # Without JavaScript it stays a plain search form.
+    assert 'action="/" method="get"' in html and 'name="q"' in html
+
+
+# -- did you mean ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "better"),
+    [
+        ("人工智障", "人工智能"),
+        ("开源模形", "开源模型"),
+        ("deepsek", "DeepSeek"),
+        ("寒潮 北极熊", "寒潮"),
+    ],
+)
+def test_did_you_mean_on_the_page(client, query, better):
+    r = client.get("/", query_string={"q": query})
+    html, text = html_of(r), text_of(r)
+    assert f"您是不是要找： {better}" in text
+    link = re.search(r'class="did-you-mean"[^>]*>您是不是要找：<a href="([^"]+)"', html).group(1)
+    followed = client.get(unescape(link))
+    assert "找到" in text_of(followed) and "您是不是要找" not in text_of(followed)
+
+
+def test_did_you_mean_in_the_api(client):
+    data = client.get("/api/search?q=deepsek").get_json()
+    assert data["total"] == 0
+    assert data["suggestion"] == {"q": "DeepSeek", "url": "/?q=DeepSeek"}
+    assert client.get("/api/search?q=DeepSeek").get_json()["suggestion"] is None
+    # The page's filters stay in the suggestion.
+    data = client.get("/api/search?q=deepsek&source=qq").get_json()
+    assert data["suggestion"]["q"] == "DeepSeek"
+    assert "source=qq" in data["suggestion"]["url"]
+    # Pinyin needs no suggestion: the search itself reads it as the Chinese word.
+    data = client.get("/api/search?q=hanchao&source=气象台").get_json()
+    assert data["total"] >= 1 and data["suggestion"] is None
+    assert "<mark>寒潮</mark>" in data["hits"][0]["title_html"] + data["hits"][0]["snippet"]
+
+
+def test_no_suggestion_when_nothing_is_close(client):
+    assert "您是不是要找" not in text_of(client.get("/?q=zzzqqq"))
+    assert client.get("/api/search?q=zzzqqq").get_json()["suggestion"] is None
+
+
+# -- why this result ------------------------------------------------------------------------
+
+
+def test_api_explain(client):
+    data = client.get("/api/search?q=芯片&explain=1").get_json()
+    assert data["hits"]
+    for hit in data["hits"]:
+        why = hit["explain"]
+        assert why["total"] == hit["score"]
+        assert sum(p["score"] for p in why["parts"]) == pytest.approx(hit["score"], abs=1e-3)
+    first = data["hits"][0]
+    assert first["id"] == "tech/chips.md"
+    assert [(p["field"], p["term"]) for p in first["explain"]["parts"]] == [
+        ("title", "芯片"),
+        ("body", "芯片"),
+        ("summary", "芯片"),
+    ]
+    assert "explain" not in client.get("/api/search?q=芯片").get_json()["hits"][0]
+
+
+def test_explain_on_the_page(client):
+    plain = html_of(client.get("/?q=芯片"))
+    assert 'class="why"' not in plain
+    toggle = re.search(r'class="explain-toggle" href="([^"]+)"[^>]*>显示评分依据<', plain).group(1)
+    r = client.get(unescape(toggle))
+    html, text = html_of(r), text_of(r)
+    assert html.count('<details class="why">') == 4
+    assert text.count("为什么是这个结果") == 4
+    assert "标题 芯片 2.75" in text  # field, term, BM25F part of tech/chips.md
+    assert "<meter" in html
+    back = re.search(r'class="explain-toggle is-selected" href="([^"]+)"', html).group(1)
+    assert "explain" not in unescape(back)
+    # Filters, sorting and new searches keep it on.
+    assert '<input type="hidden" name="explain" value="1">' in html
+    assert "explain=1" in unescape(re.search(r'class="sort-link[^"]*" href="([^"]+)"', html)[1])
+
+
+# -- related articles -----------------------------------------------------------------------
+
+
+def test_article_page_groups_other_sources_and_related(client):
+    r = client.get("/doc/dup/weather-2025-01-05.txt")
+    html, text = html_of(r), text_of(r)
+    assert "同一新闻的其他来源" in text
+    assert 'href="/doc/dup/weather-2025-01-06.txt"' in html
+    assert 'href="/doc/dup/weather-2025-01-07.txt"' in html
+    assert 'href="/doc/dup/weather-2025-01-05.txt"' not in html
+    other = text_of(client.get("/doc/tech/open-model.md"))
+    assert "相关文章" in other and "同一新闻的其他来源" not in other
+    assert "DeepSeek 为中国在国际市场争取到 AI 话语权" in other
+
+
+def test_api_doc_related_and_duplicates(client):
+    data = client.get("/api/doc/dup/weather-2025-01-05.txt").get_json()
+    assert [d["id"] for d in data["duplicates"]] == [
+        "dup/weather-2025-01-06.txt",
+        "dup/weather-2025-01-07.txt",
+    ]
+    dup = data["duplicates"][0]
+    assert dup["url"] == "/doc/dup/weather-2025-01-06.txt"
+    assert dup["title"] == "寒潮来袭气温骤降" and dup["source"] == "气象台"
+    assert dup["date"] == "2025-01-06 08:00:00"
+    assert data["related"] == []
+    data = client.get("/api/doc/tech/open-model.md").get_json()
+    assert {d["id"] for d in data["related"]} == {
+        "seeds/deepseek-reshapes-global-ai.txt",
+        "seeds/deepseek-wins-china-ai-voice.txt",
+        "seeds/paris-ai-summit-china-success.txt",
+        "seeds/zhao-minghao-beyond-winning-and-losing.txt",
+    }
+
+
+def test_related_failure_never_breaks_the_article(app, monkeypatch):
+    from searchapp import related
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(related, "related", boom)
+    client = app.test_client()
+    r = client.get("/doc/tech/chips.md")
+    assert r.status_code == 200
+    assert "英伟达发布新一代芯片" in text_of(r)
+    assert client.get("/api/doc/tech/chips.md").get_json()["related"] == []
+
+
+def test_a_too_long_query_says_which_words_were_used(client):
+    words = " ".join(["DeepSeek"] + [f"qz{chr(97 + n % 26)}{chr(97 + n // 26)}" for n in range(40)])
+    page = client.get("/", query_string={"q": words})
+    assert page.status_code == 200
+    assert "搜索词太多，只使用了前 32 个词。" in page.get_data(as_text=True)
+    data = client.get("/api/search", query_string={"q": words}).get_json()
+    assert data["truncated"] is True and data["total"] >= 4
+    assert client.get("/api/search?q=DeepSeek").get_json()["truncated"] is False

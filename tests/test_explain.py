@@ -1,0 +1,171 @@
+"""Why a result ranks where it does (searchapp.explain): the parts add up to the score."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import query as Q
+
+from searchapp import explain
+from searchapp.config import synonyms_path, userdict_path
+from searchapp.searcher import Engine
+from searchapp.synonyms import load_synonyms
+
+
+@pytest.fixture(scope="module")
+def engine(built: tuple[Path, Path]) -> Iterator[Engine]:
+    corpus, index = built
+    eng = Engine(
+        index,
+        userdict=userdict_path(corpus),
+        expand=load_synonyms(synonyms_path(corpus)).expand,
+    )
+    yield eng
+    eng.close()
+
+
+def explained(engine: Engine, text: str, **kwargs: Any) -> list[tuple[Any, explain.Explanation]]:
+    page = engine.search(text, **kwargs)
+    searcher = engine.searcher()
+    terms = explain.terms_for_text(text, searcher.reader(), engine.forms)
+    return [
+        (
+            hit,
+            explain.explain(searcher, searcher.document_number(id=hit.id), terms, score=hit.score),
+        )
+        for hit in page.hits
+    ]
+
+
+def parts(why: explain.Explanation) -> list[tuple[str, str, float]]:
+    return [(p.field, p.term, p.score) for p in why.parts]
+
+
+@pytest.mark.parametrize(
+    "text", ["芯片", "AI", "黃仁勳 OR 马斯克", "models", "title:芯片", '"开源模型"', "DeepSeek"]
+)
+def test_parts_add_up_to_the_engine_score(engine: Engine, text: str) -> None:
+    results = explained(engine, text)
+    assert results
+    for hit, why in results:
+        assert why.total == hit.score
+        assert why.bonus == 0.0
+        assert sum(p.score for p in why.parts) == pytest.approx(hit.score, abs=1e-3)
+        assert all(p.score > 0 for p in why.parts)
+
+
+def test_one_word_in_three_fields(engine: Engine) -> None:
+    hit, why = explained(engine, "芯片")[0]
+    assert hit.id == "tech/chips.md"
+    assert [(f, t) for f, t, _ in parts(why)] == [
+        ("title", "芯片"),
+        ("body", "芯片"),
+        ("summary", "芯片"),
+    ]
+    # Only the title field for title:芯片, with the same BM25F score as before.
+    _, title_only = explained(engine, "title:芯片")[0]
+    assert parts(title_only) == parts(why)[:1]
+
+
+def test_synonyms_and_variants_are_the_terms_that_matched(engine: Engine) -> None:
+    hit, why = explained(engine, "AI")[0]
+    assert hit.id == "tw/ai-software.md"
+    assert {t for _, t, _ in parts(why)} == {"人工智慧"}  # 人工智能 written the Taiwan way
+
+
+def test_a_phrase_is_one_part(engine: Engine) -> None:
+    hit, why = explained(engine, '"开源模型"')[0]
+    assert hit.id == "tech/open-model.md"
+    assert [(f, t) for f, t, _ in parts(why)] == [
+        ("title", '"开源模型"'),
+        ("body", '"开源模型"'),
+        ("summary", '"开源模型"'),
+    ]
+
+
+def test_words_found_together_earn_a_bonus(engine: Engine) -> None:
+    hit, why = explained(engine, "人工智能开源")[0]
+    assert hit.id == "tech/open-model.md"
+    assert why.bonus > 0
+    assert why.total == hit.score
+    assert sum(p.score for p in why.parts) + why.bonus == pytest.approx(hit.score, abs=1e-3)
+    assert {t for _, t, _ in parts(why)} == {"人工智能", "开源"}
+
+
+def test_sorted_by_date_the_total_is_the_sum(engine: Engine) -> None:
+    for hit, why in explained(engine, "寒潮", sort="newest"):
+        assert hit.score == 0.0
+        assert why.total > 0
+        assert why.total == pytest.approx(sum(p.score for p in why.parts), abs=1e-3)
+
+
+def test_a_document_without_the_words_has_no_parts(engine: Engine) -> None:
+    searcher = engine.searcher()
+    terms = explain.terms_for_text("芯片", searcher.reader(), engine.forms)
+    why = explain.explain(searcher, searcher.document_number(id="politics/marx.txt"), terms)
+    assert why == explain.Explanation(total=0.0, parts=(), bonus=0.0)
+    assert why.as_dict() == {"total": 0.0, "parts": [], "bonus": 0.0}
+
+
+def test_terms_for_text(engine: Engine) -> None:
+    reader = engine.searcher().reader()
+    assert explain.terms_for_text("title:芯片 -英伟达 tag:qq", reader, engine.forms) == [
+        ("title", "芯片", 2.0),
+        ("title", "晶片", 2.0),
+    ]
+    assert explain.terms_for_text("", reader, engine.forms) == []
+
+
+def test_leaves_of_a_whoosh_query() -> None:
+    q = Q.Or(
+        [
+            Q.Term("title", "a", boost=2.0),
+            Q.And([Q.Term("body", "b"), Q.Phrase("body", ["c", "d"], boost=0.5)], boost=2.0),
+            Q.Term("tags", "qq"),
+            Q.Not(Q.Term("body", "x")),
+        ]
+    )
+    assert explain.leaves(q) == [
+        ("title", "a", 2.0),
+        ("body", "b", 2.0),
+        ("body", ("c", "d"), 1.0),
+    ]
+
+
+def test_cli_search_explain(built: tuple[Path, Path]) -> None:
+    from click.testing import CliRunner
+
+    from searchapp.cli import cli
+
+    corpus, index = built
+    args = ["search", "芯片", "--corpus", str(corpus), "--index", str(index), "--limit", "1"]
+    result = CliRunner().invoke(cli, [*args, "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "score 6.46 = title:芯片 2.75, body:芯片 2.41, summary:芯片 1.30" in result.output
+    data = json.loads(CliRunner().invoke(cli, [*args, "--explain", "--json"]).output)
+    assert data["hits"][0]["explain"]["total"] == data["hits"][0]["score"]
+    assert "score " not in CliRunner().invoke(cli, args).output
+
+
+@pytest.mark.parametrize("module", ["explain", "related", "suggest"])
+def test_new_core_modules_know_nothing_of_the_web(module: str) -> None:
+    import ast
+
+    source = (Path(__file__).resolve().parent.parent / "searchapp" / f"{module}.py").read_text(
+        encoding="utf-8"
+    )
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.update({node.module, node.module.split(".")[0]})
+            if node.module == "searchapp":
+                names.update(f"searchapp.{alias.name}" for alias in node.names)
+    assert not names & {"flask", "click", "werkzeug", "jinja2", "jieba"}
+    # The searcher may use these modules; they must not import it back.
+    assert not names & {"searchapp.web", "searchapp.cli", "searchapp.searcher"}
