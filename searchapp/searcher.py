@@ -8,6 +8,7 @@ another process is served without a restart.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
@@ -722,10 +723,23 @@ class _DateColumn:
     MISSING = 2**64 - 1
 
     def __init__(self, searcher: WhooshSearcher) -> None:
-        self._col = searcher.reader().column_reader("date", translate=False)
+        # Per segment: Whoosh's MultiReader.column_reader leaves out segments that have no
+        # date column (every article in them undated) and then maps the remaining
+        # segments' documents to the wrong reader, or past the end of its list.
+        self._offsets: list[int] = []
+        self._cols: list[Any] = []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            has = reader.has_column("date")
+            self._offsets.append(offset)
+            self._cols.append(reader.column_reader("date", translate=False) if has else None)
 
     def __getitem__(self, docnum: int) -> int:
-        value = self._col[docnum]
+        i = bisect.bisect_right(self._offsets, docnum) - 1
+        col = self._cols[i]
+        if col is None:
+            return 0
+        value = col[docnum - self._offsets[i]]
         return 0 if value == self.MISSING else value
 
 

@@ -383,3 +383,33 @@ def _alive(proc: Path) -> bool:
         return (proc / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def test_a_segment_without_any_dates_sorts_and_ranks(tmp_path: Path) -> None:
+    """Two worker segments, the first with no dated article: Whoosh's multi-segment date
+    column would skip it and misplace every document (an IndexError on cmrc2018)."""
+    undated = [Document(f"u{n}.txt", f"无日期{n}", "共同的词 开源模型。") for n in range(3)]
+    dated = [
+        Document(f"d{n}.txt", f"有日期{n}", "共同的词 开源模型。", date=datetime(2025, 1, n + 1))
+        for n in range(3)
+    ]
+    index = tmp_path / "ix"
+    indexer.index_documents(undated + dated, index, procs=2)
+    assert len(store.open_index(index)._segments()) == 2
+    eng = Engine(index)
+    newest = eng.search("开源模型", sort="newest", pagelen=10)
+    assert [h.id for h in newest.hits] == [
+        "d2.txt",
+        "d1.txt",
+        "d0.txt",
+        "u0.txt",
+        "u1.txt",
+        "u2.txt",
+    ]
+    # Equal scores: newer first, then the undated ones.
+    assert [h.id for h in eng.search("开源模型", pagelen=10).hits][:3] == [
+        "d2.txt",
+        "d1.txt",
+        "d0.txt",
+    ]
+    assert eng.stats()["last_date"] == datetime(2025, 1, 3)
