@@ -9,14 +9,16 @@ another process is served without a restart.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import functools
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh import collectors, scoring
 from whoosh import query as Q
@@ -40,6 +42,8 @@ PAIR_WEIGHT = 0.5
 MAX_SPLIT_WORD = 6
 #: How many of the best documents get the proximity bonus (see Engine._rerank).
 RERANK_DEPTH = 100
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,24 @@ def clamp_page(page: Any) -> int:
 @dataclass
 class _Local(threading.local):
     searcher: WhooshSearcher | None = None
-    generation: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: the FileIndex the searcher came from (a rebuild that changes the metadata reopens it)
+    ix: Any = None
+    #: depth of :meth:`Engine.pinned` blocks on this thread
+    pins: int = 0
+    #: True once the searcher was refreshed inside the current outermost pinned block
+    current: bool = False
+    extra: dict[Any, Any] = field(default_factory=dict)
+
+
+def _pinned(method: Callable[..., T]) -> Callable[..., T]:
+    """Run an :class:`Engine` method on one searcher throughout (see ``Engine.pinned``)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, *args: Any, **kwargs: Any) -> T:
+        with self.pinned():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class _DocumentIdfScorer(scoring.BM25FScorer):
@@ -199,21 +219,35 @@ class Engine:
             if self._ix is None or mtime != self._meta_mtime:
                 self._ix = store.open_index(self.index_dir)
                 self._meta_mtime = mtime
-                self._local = _Local()
             return self._ix
 
     def searcher(self) -> WhooshSearcher:
-        """This thread's Whoosh searcher on the latest committed index."""
-        ix = self._index()
+        """This thread's Whoosh searcher on the latest committed index.
+
+        Inside a :meth:`pinned` block every call returns the same searcher: refreshing
+        it midway would close segment readers that the block is still reading.
+        """
         local = self._local
+        if local.pins and local.current and local.searcher is not None:
+            return local.searcher
+        ix = self._index()
         try:
-            if local.searcher is None:
+            if local.searcher is None or local.ix is not ix:
+                # Another thread reopened the index: this thread's old searcher is its own
+                # and not in use (we are not inside a pinned block that already holds it).
+                if local.searcher is not None:
+                    local.searcher.close()
+                local.searcher = None
                 local.searcher = ix.searcher(weighting=self.weighting)
+                local.ix = ix
+                local.extra = {}
             else:
                 fresh = local.searcher.refresh()
                 if fresh is not local.searcher:
-                    local.searcher.close()
+                    # refresh() has closed the old readers the new searcher does not reuse;
+                    # the others are shared with it, so the old searcher must not be closed.
                     local.searcher = fresh
+                    local.extra = {}
         except store.IndexUnavailable:
             raise
         except Exception as exc:
@@ -221,13 +255,33 @@ class Engine:
             raise store.IndexCorrupt(
                 f"the index in {self.index_dir} cannot be read ({exc})"
             ) from exc
+        local.current = local.pins > 0
         return local.searcher
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Use one searcher (one index generation) for the whole block.
+
+        The first :meth:`searcher` call inside the outermost block picks up the latest
+        commit; later calls, nested blocks included, get that same searcher. The web app
+        pins each request, so a rebuild committed mid-request never changes the index
+        under it.
+        """
+        local = self._local
+        if local.pins == 0:
+            local.current = False
+        local.pins += 1
+        try:
+            yield
+        finally:
+            local.pins -= 1
 
     def close(self) -> None:
         """Close this thread's searcher."""
         if self._local.searcher is not None:
             self._local.searcher.close()
             self._local.searcher = None
+            self._local.ix = None
 
     # -- query building --------------------------------------------------------------
 
@@ -389,6 +443,7 @@ class Engine:
             return set()
         return set(searcher.docs_for_query(Q.And(parts)))
 
+    @_pinned
     def count(
         self,
         text: str,
@@ -411,6 +466,7 @@ class Engine:
         )
         return len(results)
 
+    @_pinned
     def explain_terms(self, text: str) -> list[Any]:
         """The (field, term, boost) leaves of the main query the engine runs for ``text``."""
         parsed = self._resolve(parse(text), self.searcher().reader())
@@ -420,6 +476,7 @@ class Engine:
 
     # -- searching ---------------------------------------------------------------------
 
+    @_pinned
     def search(
         self,
         text: str,
@@ -660,6 +717,7 @@ class Engine:
 
     # -- documents and stats -------------------------------------------------------
 
+    @_pinned
     def article(self, doc_id: str, text: str = "") -> Article | None:
         """The stored document ``doc_id`` with ``text``'s terms highlighted, or None."""
         searcher = self.searcher()
@@ -698,6 +756,7 @@ class Engine:
             matches=len(spans),
         )
 
+    @_pinned
     def stats(self) -> dict[str, Any]:
         """Document count, date range, build metadata and index size."""
         searcher = self.searcher()

@@ -74,10 +74,15 @@ def write_meta(index_dir: Path, **values: Any) -> dict[str, Any]:
 
 def index_exists(index_dir: Path) -> bool:
     """True when a Whoosh index (any version) is present in ``index_dir``."""
-    try:
-        return whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
-    except Exception:
-        return False
+    # Whoosh leaves a damaged TOC file open: close it here, quietly (see open_index).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return whoosh_index.exists_in(str(index_dir), indexname=INDEX_NAME)
+        except Exception:
+            pass
+        gc.collect()
+    return False
 
 
 def check_compatible(index_dir: Path) -> None:
@@ -97,8 +102,9 @@ def check_compatible(index_dir: Path) -> None:
 
 def open_index(index_dir: Path) -> FileIndex:
     """Open the index for reading; raise an :class:`IndexUnavailable` subclass if unusable."""
-    if not index_exists(index_dir):
+    if not index_exists(index_dir) and not any(Path(index_dir).glob(f"_{INDEX_NAME}_*.toc")):
         raise IndexMissing(f"no index in {index_dir}")
+    # (a TOC that cannot be read is a damaged index, reported below, not a missing one)
     check_compatible(index_dir)
     # Whoosh 2.7.4 leaves a damaged segment file open when it fails to read it: close it
     # here, quietly, instead of a ResourceWarning at some later garbage collection.

@@ -105,6 +105,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_start_timer)
+    app.before_request(_pin_index)
+    app.teardown_request(_unpin_index)
     app.after_request(_finish_response)
     app.add_template_global(_static_url, "static_url")
     app.add_template_filter(_score, "score")
@@ -120,6 +122,23 @@ def init_app(app: Flask) -> None:
 def engine() -> Engine:
     """The current app's search engine."""
     return current_app.extensions[EXTENSION]
+
+
+PIN = "searchapp_pin"
+
+
+def _pin_index() -> None:
+    # One index generation for the whole request: a rebuild committed while the request
+    # runs must not swap (and close) the readers it is using.
+    pin = engine().pinned()
+    pin.__enter__()
+    g.setdefault(PIN, pin)
+
+
+def _unpin_index(exc: BaseException | None) -> None:
+    pin = g.pop(PIN, None)
+    if pin is not None:
+        pin.__exit__(None, None, None)
 
 
 def _start_timer() -> None:

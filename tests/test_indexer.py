@@ -147,6 +147,31 @@ def test_readers_keep_the_old_index_until_the_rebuild_commits(corpus: Path, tmp_
     assert "extra.txt" in [h.id for h in after.hits]
 
 
+def test_a_commit_during_a_request_does_not_close_the_readers_it_uses(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A request holds one searcher; a rebuild committed meanwhile (every segment new,
+    so Whoosh's refresh closes all the old readers) must not pull it from under it."""
+    index = tmp_path / "ix"
+    build(corpus, index)
+    eng = engine(corpus, index)
+    add_extra = corpus / "extra.txt"
+    with eng.pinned():
+        held = eng.searcher()
+        assert eng.search("DeepSeek").total == 5
+        add_extra.write_text("DeepSeek 新文章\n\nDeepSeek 又有新消息。\n", encoding="utf-8")
+        build(corpus, index)
+        # Still inside the request: the same searcher, still readable, the old answer.
+        assert eng.searcher() is held
+        assert eng.search("DeepSeek").total == 5
+        assert held.doc_count() == N_FIXTURES
+        assert eng.article("extra.txt") is None
+    # The next request sees the new commit.
+    assert eng.search("DeepSeek").total == 6
+    assert eng.searcher() is not held
+    assert eng.article("extra.txt") is not None
+
+
 def test_second_writer_gets_a_clear_message(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "ix"
     build(corpus, index)
