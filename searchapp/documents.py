@@ -556,8 +556,13 @@ _FRONT_MATTER_START = re.compile(r"^\s*---[ \t]*\n")
 _TITLE_LINE = re.compile(r"^title:\s*(['\"]?)(.*?)\1\s*$", re.MULTILINE)
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that reads an impossible date (``2025-13-45``) as text.
+#: libyaml's parser when PyYAML has it (its wheels do): the pure-Python parser took a
+#: quarter of a rebuild's time. The constructors, and so the values, are the same.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FrontMatterLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """A safe YAML loader that reads an impossible date (``2025-13-45``) as text.
 
     The stock loader raises ``ValueError`` for a value that looks like a timestamp but is
     no date, losing the whole front matter; as text it reaches :func:`_parse_date`, which
@@ -617,6 +622,8 @@ def _parse_front_matter(doc_id: str, text: str, warnings: list[str]) -> _Parts |
         thumbnail=_http_url(meta.get("thumbnail"), "thumbnail", warnings),
     )
     parts.title = _as_text(meta.get("title"))
+    if not parts.title and meta.get("title") not in (None, ""):
+        warnings.append("title ignored: it is not text")
     if not parts.title:
         first = next((line for line in parts.body.split("\n") if _has_word(line)), "")
         parts.title = _shorten_title(first)[0] if first else _title_from_id(doc_id)

@@ -11,7 +11,7 @@ any other.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from html import escape
 
 Span = tuple[int, int]
@@ -51,15 +51,15 @@ def mark(text: str, spans: Iterable[Span], start: int = 0, end: int | None = Non
     return "".join(parts)
 
 
-def _sentences(text: str) -> list[Span]:
-    spans, start = [], 0
+def _sentences(text: str) -> Iterator[Span]:
+    # Lazy: the caller stops after the sentence holding the last match.
+    start = 0
     for m in SENTENCE_END.finditer(text):
         if m.end() > start:
-            spans.append((start, m.end()))
+            yield start, m.end()
         start = m.end()
     if start < len(text):
-        spans.append((start, len(text)))
-    return spans
+        yield start, len(text)
 
 
 def _trim(text: str, sent: Span, hits: list[Span], limit: int) -> Span:

@@ -30,13 +30,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import CLEAR, SegmentWriter
 
-from searchapp import analysis, documents, store
+from searchapp import analysis, documents, sidecar, store
 from searchapp.documents import Document, Skipped
 from searchapp.schema import INDEX_NAME, TEXT_FIELDS, build_schema, index_version
 
@@ -226,11 +227,16 @@ class _Lengths:
         self._pdr = pdr
         self._cache: dict[str, list[int] | None] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+    def length_bytes(self, fieldname: str) -> list[int] | None:
+        """Every document's length byte for ``fieldname``; None when no document has it."""
         values = self._cache.get(fieldname, False)
         if values is False:
             reader = self._pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             values = self._cache[fieldname] = None if reader is None else list(reader)
+        return values
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        values = self.length_bytes(fieldname)
         if values is None:
             return default
         lbyte = values[docnum]
@@ -242,9 +248,42 @@ class _Writer(SegmentWriter):
     columns as ``add_document`` writes for our schema, without Whoosh's per-token
     ``Token`` objects (pure Python, and most of the writer's time)."""
 
+    @property
+    def recorder(self) -> sidecar.SidecarRecorder:
+        """The occurrences of this writer's new segment, for its sidecar file."""
+        rec = self.__dict__.get("_recorder")
+        if rec is None:
+            rec = self.__dict__["_recorder"] = sidecar.SidecarRecorder(TEXT_FIELDS)
+        return rec
+
+    def add_document(self, **fields: Any) -> None:
+        # Whoosh's own path: its tokens are not recorded, so no sidecar for this segment.
+        self.recorder.invalidate()
+        super().add_document(**fields)
+
+    def add_reader(self, reader: Any) -> None:
+        # A segment merged into this one (an update's merge): its sidecar's occurrences
+        # follow it, renumbered as Whoosh renumbers the documents (deleted ones dropped).
+        base = self.docnum
+        super().add_reader(reader)
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        if segment is None:
+            self.recorder.invalidate()
+            return
+        count = reader.doc_count_all()
+        live = np.ones(count, dtype=bool)
+        if reader.has_deletions():
+            live[list(segment.deleted_docs())] = False
+        docmap = np.where(live, base + np.cumsum(live) - 1, -1)
+        side = sidecar.load(self.storage.folder, segment.segment_id())
+        self.recorder.add_segment(side, docmap)
+
     def add_prepared(self, prepared: Prepared) -> None:
         self._check_state()
         fields = _fields(prepared)
+        recorder = self.recorder
+        for name, tokens in prepared[1].items():
+            recorder.add_tokens(self.docnum, name, tokens)
         schema = self.schema
         perdoc = self.perdocwriter
         add_post = self.pool.add
@@ -274,14 +313,30 @@ class _Writer(SegmentWriter):
         self.docnum += 1
 
     def _flush_segment(self) -> None:
-        # SegmentWriter._flush_segment, with the field lengths read once per field.
+        # SegmentWriter._flush_segment, with the field lengths read once per field, and
+        # their length bytes given to the segment's sidecar.
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(pdr) if isinstance(pdr, W3PerDocReader) else pdr
         self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
+        if isinstance(lengths, _Lengths):
+            for name in TEXT_FIELDS:
+                self.recorder.set_lengths(name, lengths.length_bytes(name))
+        else:
+            self.recorder.invalidate()
         if pdr is not None:
             pdr.close()
+
+    def _finalize_segment(self) -> Any:
+        # After Whoosh assembled the segment (a sidecar must not go into its compound
+        # file), and before any commit can make the segment visible.
+        segment = super()._finalize_segment()
+        recorder = self.__dict__.pop("_recorder", None)
+        if recorder is not None and recorder.valid:
+            folder = Path(self.storage.folder)
+            recorder.write(folder / f"{segment.segment_id()}{sidecar.EXTENSION}", self.docnum)
+        return segment
 
     def private_temp_storage(self) -> None:
         """Give this writer a temporary folder of its own (worker processes)."""
@@ -628,12 +683,13 @@ def update(
             stats.warnings.extend((doc_id, w) for w in item[0].warnings)
             to_write.append(item)
         if to_write or deleted:
-            writer = ix.writer(limitmb=128)
+            writer = _Writer(ix, limitmb=128)
             try:
                 for doc_id in deleted:
                     writer.delete_by_term("id", doc_id)
                 for prepared in to_write:
-                    writer.update_document(**_fields(prepared))
+                    writer.delete_by_term("id", prepared[0].id)
+                    writer.add_prepared(prepared)
                 writer.commit()
             except BaseException:
                 writer.cancel()

@@ -20,12 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from whoosh import collectors, scoring
+import numpy as np
 from whoosh import query as Q
+from whoosh import scoring
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher as WhooshSearcher
+from whoosh.util.times import datetime_to_long, long_to_datetime
 
-from searchapp import analysis, explain, highlight, store, suggest
+from searchapp import analysis, explain, fastscore, highlight, store, suggest
 from searchapp.query import Clause, ParsedQuery, Unit, parse
 from searchapp.schema import TEXT_FIELDS
 
@@ -44,6 +46,7 @@ MAX_SPLIT_WORD = 6
 RERANK_DEPTH = 100
 
 T = TypeVar("T")
+BM25_PARAMS = fastscore.Bm25(k1=K1, default_b=B, field_b=FIELD_B, text_fields=tuple(TEXT_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,7 @@ class Engine:
             raise
         except Exception as exc:
             local.searcher = None
+            store.drop_leaked_files()
             raise store.IndexCorrupt(
                 f"the index in {self.index_dir} cannot be read ({exc})"
             ) from exc
@@ -421,6 +425,24 @@ class Engine:
             else Q.Term(fieldname, found[0])
         )
 
+    def _scorer(self, searcher: WhooshSearcher) -> fastscore.Scorer:
+        """This searcher's vectorized scorer (built once per index generation)."""
+        key = ("scorer", id(searcher.reader()))
+        cache = self._local.extra
+        scorer = cache.get(key)
+        if scorer is None:
+            folder = getattr(getattr(searcher._ix, "storage", None), "folder", None)
+            scorer = cache[key] = fastscore.Scorer(searcher, BM25_PARAMS, folder)
+        return scorer
+
+    def _dates(self, searcher: WhooshSearcher) -> np.ndarray:
+        """Every document's raw date value (0 when undated), by document number."""
+        key = ("dates", id(searcher.reader()))
+        cache = self._local.extra
+        if key not in cache:
+            cache[key] = _DateColumn(searcher).array()
+        return cache[key]
+
     def _allowed(
         self,
         searcher: WhooshSearcher,
@@ -428,20 +450,39 @@ class Engine:
         filters: Sequence[tuple[str, str]],
         date_from: datetime | None,
         date_to: datetime | None,
-    ) -> set[int] | None:
-        """Documents the filters allow (None: no filter). An empty set means none at all,
-        which Whoosh would read as "no filter", so the caller must check it."""
+    ) -> np.ndarray | None:
+        """The documents the filters allow, as a mask (None: no filter at all)."""
         reader = searcher.reader()
-        parts: list[Q.Query] = [
-            self._keyword_query(reader, f, v) for f, v in (*parsed.filters, *filters)
-        ]
-        if date_from or date_to:
-            parts.append(Q.DateRange("date", date_from, date_to))
-        if not parts:
+        pairs = [*parsed.filters, *filters]
+        if not pairs and not (date_from or date_to):
             return None
-        if any(p is Q.NullQuery for p in parts):
-            return set()
-        return set(searcher.docs_for_query(Q.And(parts)))
+        allowed = np.ones(reader.doc_count_all(), dtype=bool)
+        for fieldname, value in pairs:
+            allowed &= self._keyword_mask(searcher, fieldname, value)
+        if date_from or date_to:
+            dates = self._dates(searcher)
+            allowed &= dates != 0
+            if date_from:
+                allowed &= dates >= datetime_to_long(date_from)
+            if date_to:
+                allowed &= dates <= datetime_to_long(date_to)
+        return allowed
+
+    def _keyword_mask(self, searcher: WhooshSearcher, fieldname: str, value: str) -> np.ndarray:
+        """Documents whose ``fieldname`` has ``value`` (any letter case)."""
+        mask = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
+        postings = self._postings_arrays(searcher, fieldname)
+        for indexed in self._field_values(searcher.reader(), fieldname).get(
+            value.strip().lower(), ()
+        ):
+            mask[postings[indexed]] = True
+        return mask
+
+    def _excluded(self, searcher: WhooshSearcher, parsed: ParsedQuery) -> np.ndarray | None:
+        if not parsed.excluded:
+            return None
+        q = Q.Or([self._unit_query(u) for u in parsed.excluded])
+        return self._scorer(searcher).matching(q)
 
     @_pinned
     def count(
@@ -457,14 +498,21 @@ class Engine:
         parsed = self._resolve(parse(text), searcher.reader())
         if not parsed.clauses:
             return 0
-        flt = self._allowed(searcher, parsed, filters, date_from, date_to)
-        if flt is not None and not flt:
-            return 0
-        mask = Q.Or([self._unit_query(u) for u in parsed.excluded]) if parsed.excluded else None
-        results = searcher.search(
-            self._all_query(parsed), limit=None, filter=flt, mask=mask, scored=False
+        allowed = self._allowed(searcher, parsed, filters, date_from, date_to)
+        matched = self._scorer(searcher).matching(self._all_query(parsed))
+        return int(
+            np.count_nonzero(self._narrow(matched, allowed, self._excluded(searcher, parsed)))
         )
-        return len(results)
+
+    @staticmethod
+    def _narrow(
+        matched: np.ndarray, allowed: np.ndarray | None, excluded: np.ndarray | None
+    ) -> np.ndarray:
+        if allowed is not None:
+            matched &= allowed
+        if excluded is not None:
+            matched &= ~excluded
+        return matched
 
     @_pinned
     def explain_terms(self, text: str) -> list[Any]:
@@ -502,32 +550,36 @@ class Engine:
         parsed = parse(text)
         searcher = self.searcher()
         parsed = self._resolve(parsed, searcher.reader())
-        flt = self._allowed(searcher, parsed, filters, date_from, date_to)
-        mask = Q.Or([self._unit_query(u) for u in parsed.excluded]) if parsed.excluded else None
+        allowed = self._allowed(searcher, parsed, filters, date_from, date_to)
+        excluded = self._excluded(searcher, parsed)
         mode = "empty"
         found: list[tuple[float, int]] = []
         total = 0
-        q: Q.Query | None = None
-        if flt is not None and not parsed.clauses:
+        matched: np.ndarray | None = None
+        if allowed is not None and not parsed.clauses:
             # Filters without words: browse what they allow, newest first.
             mode = "browse"
-            q = Q.Every()
             if sort == "relevance":
                 sort = "newest"
-            if flt:
-                found, total = self._run(searcher, q, page, pagelen, sort, flt, mask)
+            found, total, matched = self._run(
+                searcher, Q.Every(), page, pagelen, sort, allowed, excluded
+            )
         elif parsed.clauses:
             mode = "all"
             q = self._all_query(parsed)
             bonus = self._proximity(parsed)
-            found, total = self._run(searcher, q, page, pagelen, sort, flt, mask, bonus)
+            found, total, matched = self._run(
+                searcher, q, page, pagelen, sort, allowed, excluded, bonus
+            )
             units = sum(len(alt) for c in parsed.clauses for alt in c.alternatives)
-            if total == 0 and units > 1 and flt != set():
+            if total == 0 and units > 1 and (allowed is None or allowed.any()):
                 mode = "any"
                 q = self._any_query(parsed)
                 bonus = self._pairs(parsed)
-                found, total = self._run(searcher, q, page, pagelen, sort, flt, mask, bonus)
-        counts = self._facets(searcher, q, flt, mask) if facets and q is not None and total else {}
+                found, total, matched = self._run(
+                    searcher, q, page, pagelen, sort, allowed, excluded, bonus
+                )
+        counts = self._facets(searcher, matched) if facets and matched is not None and total else {}
         start = (page - 1) * pagelen
         window = found[start : start + pagelen]
         terms = parsed.highlight_terms()
@@ -551,37 +603,32 @@ class Engine:
         )
 
     def _facets(
-        self, searcher: WhooshSearcher, q: Q.Query, flt: set[int] | None, mask: Q.Query | None
+        self, searcher: WhooshSearcher, matched: np.ndarray
     ) -> dict[str, tuple[tuple[str, int], ...]]:
         """Count facet values over every matching document (not only this page)."""
-        matched = flt if isinstance(q, Q.Every) and flt is not None else None
-        if matched is None:
-            matched = set(searcher.docs_for_query(q))
-            if flt is not None:
-                matched &= flt
-        if mask is not None:
-            matched = matched - set(searcher.docs_for_query(mask))
         out = {}
         for fieldname in FACET_FIELDS:
             counts = []
-            for value, docs in self._postings_sets(searcher, fieldname).items():
-                n = len(docs & matched) if len(docs) < len(matched) else len(matched & docs)
+            for value, docs in self._postings_arrays(searcher, fieldname).items():
+                n = int(np.count_nonzero(matched[docs]))
                 if n:
                     counts.append((value, n))
             counts.sort(key=lambda vc: (-vc[1], vc[0]))
             out[fieldname] = tuple(counts[:FACET_LIMIT])
         return out
 
-    def _postings_sets(self, searcher: WhooshSearcher, fieldname: str) -> dict[str, frozenset[int]]:
-        """value -> documents, cached for the searcher's generation."""
+    def _postings_arrays(self, searcher: WhooshSearcher, fieldname: str) -> dict[str, np.ndarray]:
+        """value -> its live documents' numbers, cached for the searcher's generation."""
         reader = searcher.reader()
-        key = (id(reader), fieldname)
+        key = ("postings", id(reader), fieldname)
         cache = self._local.extra
         if key not in cache:
-            sets = {}
-            for value in reader.field_terms(fieldname):
-                sets[value] = frozenset(reader.postings(fieldname, value).all_ids())
-            cache[key] = sets
+            arrays = {}
+            if fieldname in reader.schema:
+                for value in reader.field_terms(fieldname):
+                    ids = reader.postings(fieldname, value).all_ids()
+                    arrays[value] = np.fromiter(ids, dtype=np.int64)
+            cache[key] = arrays
         return cache[key]
 
     def _run(
@@ -591,75 +638,54 @@ class Engine:
         page: int,
         pagelen: int,
         sort: str,
-        flt: set[int] | None,
-        mask: Q.Query | None,
+        allowed: np.ndarray | None,
+        excluded: np.ndarray | None,
         bonus: Sequence[Q.Query] = (),
-    ) -> tuple[list[tuple[float, int]], int]:
-        if flt is not None and not flt:
-            return [], 0  # an empty allow-set would mean "no filter" to Whoosh
+    ) -> tuple[list[tuple[float, int]], int, np.ndarray]:
+        """(the first ``page`` pages of (score, docnum), total, match mask)."""
+        scores, matched = self._scorer(searcher).evaluate(q)
+        matched = self._narrow(matched, allowed, excluded)
+        docs = np.flatnonzero(matched)
+        total = len(docs)
         limit = page * pagelen
-        dates = _DateColumn(searcher)
+        dates = self._dates(searcher)
         if sort == "relevance":
-            # One pass that scores and counts: with block-quality skipping Whoosh would
-            # run the whole query a second time just to count the matches.
             depth = max(limit, RERANK_DEPTH) if bonus else limit
-            # replace=0: never carry one segment's minimum score into the next (with
-            # several segments, Whoosh would otherwise prune matches and miscount).
-            top = collectors.TopCollector(limit=depth, usequality=False, replace=0)
-            col = collectors.FilterCollector(top, allow=flt, restrict=mask) if flt or mask else top
-            searcher.search_with_collector(q, col)
-            scored = col.results().top_n
+            best = scores[docs]
+            if total > depth:
+                # The `depth` best; ties at the cut go to the newer articles.
+                kth = np.partition(best, total - depth)[total - depth]
+                keep = np.flatnonzero(best >= kth)
+                if len(keep) > depth:
+                    keep = keep[np.lexsort((-dates[docs[keep]], -best[keep]))[:depth]]
+                docs, best = docs[keep], best[keep]
             if bonus:
-                scored = self._rerank(searcher, scored, bonus)
+                # Proximity: only the best `depth` documents compete for the bonus.
+                best = best + self._scorer(searcher).bonus(list(bonus), docs)
+            scored = list(zip(best.tolist(), docs.tolist(), strict=True))
+            when = dict(zip(docs.tolist(), dates[docs].tolist(), strict=True))
             # BM25 ties (same words, same lengths) are common in news: newer first.
-            found = sorted(scored, key=lambda sd: (-round(sd[0], 7), -dates[sd[1]]))
-            return found[:limit], col.count()
-        results = searcher.search(q, limit=None, filter=flt, mask=mask, scored=False)
-        docnums = list(results.docs())
+            found = sorted(scored, key=lambda sd: (-round(sd[0], 7), -when[sd[1]]))
+            return found[:limit], total, matched
+        day = dates[docs]
         sign = -1 if sort == "newest" else 1
         # Undated articles go last in both orders.
-        docnums.sort(key=lambda d: (dates[d] == 0, sign * dates[d], d))
-        return [(0.0, d) for d in docnums[:limit]], len(docnums)
-
-    @staticmethod
-    def _rerank(
-        searcher: WhooshSearcher, scored: list[tuple[float, int]], bonus: Sequence[Q.Query]
-    ) -> list[tuple[float, int]]:
-        """Add the proximity queries' scores to the top documents.
-
-        The same sum as ``AndMaybe(main, Or(bonus))``, but phrase matching (position
-        decoding, the costly part) runs only for the top :data:`RERANK_DEPTH` documents
-        instead of every document containing the words.
-        """
-        extra: dict[int, float] = {}
-        ordered = sorted(d for _, d in scored)
-        for sub, offset in searcher.leaf_searchers():
-            end = offset + sub.reader().doc_count_all()
-            local = [d - offset for d in ordered if offset <= d < end]
-            if not local:
-                continue
-            context = sub.context()
-            for q in bonus:
-                m = q.matcher(sub, context)
-                for d in local:
-                    if not m.is_active():
-                        break
-                    if m.id() < d:
-                        m.skip_to(d)
-                        if not m.is_active():
-                            break
-                    if m.id() == d:
-                        extra[d + offset] = extra.get(d + offset, 0.0) + m.score()
-        return [(score + extra.get(d, 0.0), d) for score, d in scored]
+        order = np.lexsort((docs, sign * day, day == 0))[:limit]
+        return [(0.0, int(d)) for d in docs[order]], total, matched
 
     def _spans(
         self, searcher: WhooshSearcher, fieldname: str, docnums: list[int], terms: set[str]
     ) -> dict[int, dict[highlight.Span, str]]:
         """docnum -> {span: term} from the stored character offsets of ``terms``."""
+        wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
+        fast = self._scorer(searcher).spans(
+            fieldname, docnums, {word.encode("utf-8"): t for t, word in sorted(wanted)}
+        )
+        if fast is not None:
+            return fast
         reader = searcher.reader()
         out: dict[int, dict[highlight.Span, str]] = {d: {} for d in docnums}
         ordered = sorted(docnums)
-        wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
         for term, word in sorted(wanted):
             try:
                 m = reader.postings(fieldname, word)
@@ -787,10 +813,12 @@ class _DateColumn:
         # segments' documents to the wrong reader, or past the end of its list.
         self._offsets: list[int] = []
         self._cols: list[Any] = []
+        self._sizes: list[int] = []
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             has = reader.has_column("date")
             self._offsets.append(offset)
+            self._sizes.append(reader.doc_count_all())
             self._cols.append(reader.column_reader("date", translate=False) if has else None)
 
     def __getitem__(self, docnum: int) -> int:
@@ -801,10 +829,20 @@ class _DateColumn:
         value = col[docnum - self._offsets[i]]
         return 0 if value == self.MISSING else value
 
+    def array(self) -> np.ndarray:
+        """Every document's value, by document number, as int64 (0: undated)."""
+        parts = []
+        for col, size in zip(self._cols, self._sizes, strict=True):
+            if col is None:
+                parts.append(np.zeros(size, dtype=np.int64))
+                continue
+            raw = np.fromiter(iter(col), dtype=np.uint64, count=size)
+            raw[raw == self.MISSING] = 0
+            parts.append(raw.astype(np.int64))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
 
 def _from_column(value: int) -> datetime | None:
-    from whoosh.util.times import long_to_datetime
-
     try:
         return long_to_datetime(value)
     except (ValueError, OverflowError):

@@ -72,6 +72,14 @@ def write_meta(index_dir: Path, **values: Any) -> dict[str, Any]:
     return meta
 
 
+def drop_leaked_files() -> None:
+    """Close, quietly, the files Whoosh 2.7.4 leaves open when it fails to read a damaged
+    index (instead of a ResourceWarning at some later garbage collection)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 def index_exists(index_dir: Path) -> bool:
     """True when a Whoosh index (any version) is present in ``index_dir``."""
     # Whoosh leaves a damaged TOC file open: close it here, quietly (see open_index).

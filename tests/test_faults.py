@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import pytest
 
-from searchapp import create_app, indexer, store
+from searchapp import create_app, indexer, sidecar, store
 from searchapp.config import userdict_path
 from searchapp.schema import INDEX_NAME
 from searchapp.searcher import Engine
@@ -98,12 +98,13 @@ def generate(corpus: Path, count: int = N_GENERATED) -> None:
 
 
 def expected_files(index: Path) -> set[str]:
-    """What a clean index folder holds: the current TOC, its segments, the locks, the
-    metadata; no temporary folders, no files of uncommitted segments."""
+    """What a clean index folder holds: the current TOC, its segments and their sidecars,
+    the locks, the metadata; no temporary folders, no files of uncommitted segments."""
     ix = store.open_index(index)
     return {
         f"_{INDEX_NAME}_{ix.latest_generation()}.toc",
         *(f"{segment.segment_id()}.seg" for segment in ix._segments()),
+        *(f"{segment.segment_id()}{sidecar.EXTENSION}" for segment in ix._segments()),
         f"{INDEX_NAME}_WRITELOCK",
         store.LOCK_FILE,
         store.META_FILE,
@@ -437,6 +438,7 @@ from pathlib import Path
 from whoosh.writing import SegmentWriter
 from searchapp import store
 from searchapp.cli import main
+from searchapp.indexer import _Writer
 
 point, marker = sys.argv[1], Path(sys.argv[2])
 
@@ -445,11 +447,11 @@ def pause():
     time.sleep(120)
 
 if point == "adding":  # one changed article is in the writer's pool, nothing on disk yet
-    original = SegmentWriter.update_document
-    def update_document(self, **fields):
-        original(self, **fields)
+    original = _Writer.add_prepared
+    def add_prepared(self, prepared):
+        original(self, prepared)
         pause()
-    SegmentWriter.update_document = update_document
+    _Writer.add_prepared = add_prepared
 elif point == "committing":  # the new segment's files are written, the new TOC is not
     def commit_toc(self, segments):
         pause()

@@ -102,7 +102,7 @@ WARNINGS = {
     ),
     ("dates/words.md", "date ignored: cannot read 'yesterday'"),
     ("yaml/broken.md", "front matter is not valid YAML; read as plain text"),
-    ("yaml/deep-nesting.md", "front matter is not valid YAML; read as plain text"),
+    ("yaml/deep-nesting.md", "title ignored: it is not text"),
     ("yaml/list.md", "front matter is a YAML list, not a mapping; read as plain text"),
     ("yaml/odd-types.md", "thumbnail ignored: '3.5' is not an http(s) URL"),
     ("yaml/scalar.md", "front matter is a YAML str, not a mapping; read as plain text"),
