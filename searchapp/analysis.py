@@ -37,20 +37,25 @@ analysis too; :func:`fingerprint` covers both.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-import jieba
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter2 import stem as _porter2
 
 from searchapp import scripts
+
+jieba: Any = None  # imported by _load_jieba(): a process that only searches may never need it
 
 try:  # optional accelerator: same tokens as jieba (checked by tests), ~20x faster
     import rjieba
@@ -61,7 +66,14 @@ ANALYZER_VERSION = "3"
 
 _ASCII_WORD = re.compile(r"[a-z]+\Z")
 _lock = threading.Lock()
-_state: dict[str, object] = {"ready": False, "userdict": None, "userdict_sha1": ""}
+_state: dict[str, object] = {
+    "ready": False,  # configured (for _state["userdict"])
+    "userdict": None,
+    "userdict_sha1": "",
+    "jieba": False,  # jieba's dictionary loaded (lazily when rjieba segments)
+}
+#: User dictionaries configured while jieba was not loaded: added when it is.
+_pending: list[bytes] = []
 #: Every ``jieba.add_word`` we made, in order: (word, frequency before, frequency given).
 _added: list[tuple[str, int, int]] = []
 #: The rjieba instance mirroring jieba's dictionary, or None (pure-Python jieba).
@@ -85,39 +97,78 @@ class Tok:
 
 
 def configure(userdict: Path | None = None) -> None:
-    """Initialise jieba once per process, with an optional user dictionary.
+    """Set up segmentation once per process, with an optional user dictionary.
 
     Idempotent for the same dictionary; a different dictionary in the same process
     is loaded on top (jieba cannot unload words), which is only a concern in tests.
+
+    With rjieba, a process that only searches never loads jieba's own dictionary (1.5 s
+    and 150 MB): the words we add to rjieba, with the frequencies jieba gives them, are
+    kept in a small cache file made by the first process that loaded jieba. jieba itself
+    is loaded when first needed: indexing (search-mode sub-words), or a query with a
+    block only jieba segments (``deepseek-r1``).
     """
     with _lock:
         key = str(userdict.resolve()) if userdict and userdict.is_file() else None
         if _state["ready"] and _state["userdict"] == key:
             return
-        if not _state["ready"]:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            for folded_tw, folded_cn in scripts.phrase_map().items():
-                for word in (folded_tw, folded_cn):
-                    if word not in jieba.dt.FREQ or not jieba.dt.FREQ[word]:
-                        _add_word(word)
-            _state["ready"] = True
-        sha1 = ""
-        if key:
-            data = Path(key).read_bytes()
-            sha1 = hashlib.sha1(data).hexdigest()
-            for line in data.decode("utf-8-sig").splitlines():
-                parts = line.strip().split()
-                if not parts or parts[0].startswith("#"):
-                    continue
-                word = scripts.fold(parts[0])
-                freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-                _add_word(word, freq)
+        data = Path(key).read_bytes() if key else b""
+        sha1 = hashlib.sha1(data).hexdigest() if key else ""
+        fresh = not _state["ready"] and not _state["jieba"]
+        entries = _read_words(sha1) if fresh and use_fast_segmenter() else None
+        if entries is not None:
+            _pending.append(data)  # for jieba, when it is loaded
+            _fast[0] = _build_fast(entries)
+        else:
+            _load_jieba()
+            _add_userdict(data)
+            _fast[0] = None
+            if use_fast_segmenter():
+                entries = _mirror_entries()
+                _fast[0] = _build_fast(entries)
+                if fresh:
+                    _write_words(sha1, entries)
+        _state["ready"] = True
         _state["userdict"] = key
         _state["userdict_sha1"] = sha1
-        _fast[0] = _mirror() if use_fast_segmenter() else None
         _cached_query_terms.cache_clear()
         _subwords.cache_clear()
+
+
+def _load_jieba() -> None:
+    """Load jieba's dictionary and add the words we add (call with ``_lock`` held)."""
+    global jieba
+    if not _state["jieba"]:
+        import jieba as module
+
+        jieba = module
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        for folded_tw, folded_cn in scripts.phrase_map().items():
+            for word in (folded_tw, folded_cn):
+                if word not in jieba.dt.FREQ or not jieba.dt.FREQ[word]:
+                    _add_word(word)
+        _state["jieba"] = True
+    while _pending:
+        _add_userdict(_pending.pop(0))
+
+
+def ensure_jieba() -> None:
+    """Load jieba's dictionary now, with every word configured so far (a server warms
+    it in the background; indexing and some queries need it)."""
+    if not _state["jieba"] or _pending:
+        with _lock:
+            _load_jieba()
+
+
+def _add_userdict(data: bytes) -> None:
+    for line in data.decode("utf-8-sig").splitlines():
+        parts = line.strip().split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        word = scripts.fold(parts[0])
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        _add_word(word, freq)
 
 
 def _add_word(word: str, freq: int | None = None) -> None:
@@ -131,32 +182,72 @@ def use_fast_segmenter() -> bool:
     return rjieba is not None and os.environ.get("SEARCHAPP_SEGMENTER", "") != "jieba"
 
 
-def _mirror() -> object:
-    """An rjieba instance with jieba's dictionary as it is now (words, frequencies, total).
+def _mirror_entries() -> list[tuple[str, int]]:
+    """The words (and frequencies) that give rjieba jieba's dictionary as it is now.
 
     jieba's ``add_word`` adds the new frequency to the total without removing the old
     one; jieba-rs replaces it (and its dictionary total counts a duplicated line once).
     The difference goes to a word no text can contain, so the totals (which weigh every
     path through the sentence) stay equal to the last bit.
     """
-    fast = rjieba.Jieba()
     final: dict[str, tuple[int, int]] = {}
     given = 0
     for word, before, freq in _added:
         original = final[word][0] if word in final else before
         final[word] = (original, freq)
         given += freq
-    for word, (_, freq) in final.items():
-        fast.add_word(word, freq, None)
+    entries = [(word, freq) for word, (_, freq) in final.items()]
     ballast = DICT_TOTAL_EXCESS + given - sum(freq - orig for orig, freq in final.values())
     if ballast:
-        fast.add_word(_BALLAST, ballast, None)
+        entries.append((_BALLAST, ballast))
+    return entries
+
+
+def _build_fast(entries: list[tuple[str, int]]) -> object:
+    fast = rjieba.Jieba()
+    for word, freq in entries:
+        fast.add_word(word, freq, None)
     return fast
 
 
-#: jieba's own block pattern: each match is segmented on its own (DAG + HMM); the text
-#: between blocks is cut into single characters (whitespace runs aside).
-_BLOCK = jieba.re_han_default
+def _words_file(userdict_sha1: str) -> Path:
+    """Where the rjieba words for this setup are cached, named by everything they
+    depend on (versions, our phrase list, the user dictionary)."""
+    parts = [
+        ANALYZER_VERSION,
+        str(DICT_TOTAL_EXCESS),
+        metadata.version("jieba"),
+        metadata.version("rjieba"),
+        json.dumps(sorted(scripts.phrase_map().items()), ensure_ascii=False),
+        userdict_sha1,
+    ]
+    digest = hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"searchapp-words-{digest}.json"
+
+
+def _read_words(userdict_sha1: str) -> list[tuple[str, int]] | None:
+    try:
+        raw = json.loads(_words_file(userdict_sha1).read_text(encoding="utf-8"))
+        return [(str(word), int(freq)) for word, freq in raw]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_words(userdict_sha1: str, entries: list[tuple[str, int]]) -> None:
+    path = _words_file(userdict_sha1)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".searchapp-words-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(entries, fh, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache: without it the next process loads jieba, as before
+
+
+#: jieba 0.42.1's block pattern (``jieba.re_han_default``, checked by a test), copied so
+#: that a process that only searches does not import jieba: each match is segmented on
+#: its own (DAG + HMM); the text between blocks is cut into single characters.
+_BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 #: Blocks that jieba-rs segments exactly like jieba. It differs on runs joined by
 #: ``- _ . + # & %`` (``deepseek-r1``, ``3.5%``, ``www.qq.com`` stay whole), so blocks with
 #: those characters go to jieba itself.
@@ -168,6 +259,7 @@ def segment(folded: str) -> list[tuple[str, int, int]]:
     _ensure_ready()
     fast = _fast[0]
     if fast is None:
+        ensure_jieba()
         return list(jieba.tokenize(folded))
     out: list[tuple[str, int, int]] = []
     extend = out.extend
@@ -181,6 +273,7 @@ def segment(folded: str) -> list[tuple[str, int, int]]:
         if clean(block):
             extend([(w, start + s, start + e) for w, s, e in fast.tokenize(block)])
         else:
+            ensure_jieba()
             extend([(w, start + s, start + e) for w, s, e in jieba.tokenize(block)])
         cursor = end
     if cursor < len(folded):
@@ -249,14 +342,20 @@ def token_tuples(text: str, search_mode: bool = True) -> list[tuple[str, int, in
     out: list[tuple[str, int, int, int]] = []
     append = out.append
     pos = -1
+    if not search_mode:  # precise mode: no sub-words, no need for jieba's dictionary
+        for word, start, end in segment(scripts.fold(text)):
+            if _keep(word):
+                pos += 1
+                append((_normalise(word), pos, start, end))
+        return out
+    ensure_jieba()  # the sub-words come from its dictionary
     for word, start, end in segment(scripts.fold(text)):
         subs = _subwords(word)
         if subs is None:
             continue
         pos += 1
-        if search_mode:
-            for gram, i in subs:
-                append((gram, pos, start + i, start + i + len(gram)))
+        for gram, i in subs:
+            append((gram, pos, start + i, start + i + len(gram)))
         append((_normalise(word), pos, start, end))
     return out
 

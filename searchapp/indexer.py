@@ -248,6 +248,13 @@ class _Writer(SegmentWriter):
     columns as ``add_document`` writes for our schema, without Whoosh's per-token
     ``Token`` objects (pure Python, and most of the writer's time)."""
 
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        # Separate segment files, not one compound file: opening a compound segment,
+        # Whoosh copies each of its sub-files into memory (BytesIO over the mmap), which
+        # cost every new process 0.3 s and a private copy of the whole index.
+        kwargs.setdefault("compound", False)
+        super().__init__(ix, **kwargs)
+
     @property
     def recorder(self) -> sidecar.SidecarRecorder:
         """The occurrences of this writer's new segment, for its sidecar file."""
@@ -334,8 +341,10 @@ class _Writer(SegmentWriter):
         segment = super()._finalize_segment()
         recorder = self.__dict__.pop("_recorder", None)
         if recorder is not None and recorder.valid:
-            folder = Path(self.storage.folder)
-            recorder.write(folder / f"{segment.segment_id()}{sidecar.EXTENSION}", self.docnum)
+            storage = self.storage
+            files = {name: storage.file_length(name) for name in segment.list_files(storage)}
+            path = Path(storage.folder) / f"{segment.segment_id()}{sidecar.EXTENSION}"
+            recorder.write(path, self.docnum, files)
         return segment
 
     def private_temp_storage(self) -> None:

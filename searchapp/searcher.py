@@ -251,6 +251,7 @@ class Engine:
                     # the others are shared with it, so the old searcher must not be closed.
                     local.searcher = fresh
                     local.extra = {}
+                    store.verify_segments(ix)  # the segments a rebuild or update added
         except store.IndexUnavailable:
             raise
         except Exception as exc:
@@ -261,6 +262,11 @@ class Engine:
             ) from exc
         local.current = local.pins > 0
         return local.searcher
+
+    def warm(self) -> None:
+        """Load what some queries need and a first search does not (jieba's dictionary,
+        for blocks like ``deepseek-r1``): for a server to call in the background."""
+        analysis.ensure_jieba()
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:

@@ -146,14 +146,16 @@ class SidecarRecorder:
         document has the field)."""
         self._lengths[fieldname] = length_bytes
 
-    def write(self, path: Path, doc_count: int) -> None:
-        """Write the sidecar of a segment of ``doc_count`` documents."""
+    def write(self, path: Path, doc_count: int, files: dict[str, int] | None = None) -> None:
+        """Write the sidecar of a segment of ``doc_count`` documents; ``files`` are the
+        segment's Whoosh files and their sizes, recorded so a reader can tell a truncated
+        or missing file before it reads a posting from it."""
         terms = sorted(self._vocab)
         rank = np.empty(len(terms), dtype=np.uint32)
         rank[np.fromiter(map(self._vocab.__getitem__, terms), np.int64, len(terms))] = np.arange(
             len(terms), dtype=np.uint32
         )
-        header: dict[str, Any] = {"doc_count": doc_count, "fields": {}}
+        header: dict[str, Any] = {"doc_count": doc_count, "files": files or {}, "fields": {}}
         chunks: list[bytes] = []
         offset = 0
         for name, occ in self._fields.items():
@@ -349,6 +351,8 @@ class Sidecar:
         base = _PREFIX.size + head_len
         base += -base % _ALIGN
         self.doc_count: int = header["doc_count"]
+        #: the segment's Whoosh files and their sizes when it was written
+        self.files: dict[str, int] = header.get("files", {})
         self.fields = {
             name: FieldArrays(self._map, base, info, self.doc_count)
             for name, info in header["fields"].items()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import io
 import json
+import mmap
 import os
 import tempfile
 import warnings
@@ -20,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import FileIndex
 
-from searchapp import analysis
+from searchapp import analysis, sidecar
 from searchapp.schema import INDEX_NAME, index_version
 
 META_FILE = "searchapp.json"
@@ -108,6 +112,22 @@ def check_compatible(index_dir: Path) -> None:
         )
 
 
+class MappedStorage(FileStorage):
+    """Whoosh's file storage, reading every index file through a read-only memory map.
+
+    Whoosh's own keeps an open file (and a file descriptor) per segment file and reader,
+    and warns when a reader is dropped without being closed; a map needs no descriptor,
+    shares the page cache between processes, and stays valid when a commit deletes the
+    file under a reader that still uses it.
+    """
+
+    def open_file(self, name: str, **kwargs: Any) -> StructFile:
+        with open(self._fpath(name), "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else io.BytesIO()
+        return StructFile(data, name=name, **kwargs)
+
+
 def open_index(index_dir: Path) -> FileIndex:
     """Open the index for reading; raise an :class:`IndexUnavailable` subclass if unusable."""
     if not index_exists(index_dir) and not any(Path(index_dir).glob(f"_{INDEX_NAME}_*.toc")):
@@ -119,13 +139,45 @@ def open_index(index_dir: Path) -> FileIndex:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+            ix = MappedStorage(str(index_dir)).open_index(INDEX_NAME)
             ix.doc_count()  # touches the TOC and segment files
-            return ix
         except Exception as exc:  # Whoosh raises many types for damaged files
             reason = exc.__class__.__name__
+        else:
+            verify_segments(ix)
+            return ix
         gc.collect()
     raise IndexCorrupt(f"the index in {index_dir} cannot be read ({reason})")
+
+
+_verified: set[str] = set()
+
+
+def verify_segments(ix: FileIndex) -> None:
+    """Raise :class:`IndexCorrupt` when a segment file is missing or not the size it was
+    written with (as its sidecar recorded). Whoosh reads postings and stored fields
+    lazily, so without this a truncated file would only fail in the middle of a search.
+    Each segment is checked once per process: segment files never change."""
+    folder = Path(ix.storage.folder)
+    for segment in ix._segments():
+        segment_id = segment.segment_id()
+        key = f"{folder}/{segment_id}"
+        if key in _verified:
+            continue
+        side = sidecar.load(folder, segment_id)
+        for name, size in (side.files if side is not None else {}).items():
+            try:
+                actual = (folder / name).stat().st_size
+            except OSError:
+                raise IndexCorrupt(
+                    f"the index in {folder} cannot be read (file {name} is missing)"
+                ) from None
+            if actual != size:
+                raise IndexCorrupt(
+                    f"the index in {folder} cannot be read "
+                    f"(file {name} has {actual} bytes, {size} were written)"
+                )
+        _verified.add(key)
 
 
 def index_size(index_dir: Path) -> int:

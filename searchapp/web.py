@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ def _start_timer() -> None:
         current_app.extensions[WARMED] = True
         eng = engine()
         suggest.refresh(_owner(eng), _opener(eng))
+        threading.Thread(target=eng.warm, name="searchapp-warm", daemon=True).start()
 
 
 WARMED = "searchapp.vocabulary-warmed"

@@ -103,3 +103,50 @@ def test_user_dictionary_changes_segmentation_and_fingerprint(tmp_path: Path) ->
         assert analysis.fingerprint() != before
     finally:
         analysis.configure(None)
+
+
+def test_block_pattern_is_jiebas() -> None:
+    import jieba
+
+    assert analysis._BLOCK.pattern == jieba.re_han_default.pattern
+
+
+SEARCH_ONLY = """
+import sys
+from pathlib import Path
+from searchapp import analysis
+analysis.configure(Path(sys.argv[1]))
+first = analysis.query_terms("人工智能开源模型 DeepSeek 軟體")
+loaded_after_plain = "jieba" in sys.modules
+special = analysis.query_terms("deepseek-r1 增长 3.5%")
+print(first, special)
+print(loaded_after_plain, "jieba" in sys.modules)
+"""
+
+
+def test_a_search_only_process_loads_jieba_only_when_a_query_needs_it(tmp_path: Path) -> None:
+    """rjieba answers plain queries from the cached word list; a block only jieba
+    segments (``deepseek-r1``) loads jieba, with the same words, on demand."""
+    import subprocess
+    import sys
+
+    userdict = tmp_path / "userdict.txt"
+    userdict.write_text("开源模型 50000\n", encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", SEARCH_ONLY, str(userdict)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    first = run()  # may load jieba to make the word cache (on a fresh machine)
+    second = run()
+    tokens = "['人工智能', '开源模型', 'deepseek', '软体'] ['deepseek', 'r1', '增长', '3.5%']"
+    assert first.splitlines()[0] == second.splitlines()[0] == tokens
+    assert second.splitlines()[1] == "False True"

@@ -101,10 +101,13 @@ def expected_files(index: Path) -> set[str]:
     """What a clean index folder holds: the current TOC, its segments and their sidecars,
     the locks, the metadata; no temporary folders, no files of uncommitted segments."""
     ix = store.open_index(index)
+    segments = [segment.segment_id() for segment in ix._segments()]
+    of_segments = {name for name in files_in(index) if name.split(".")[0] in segments}
+    for segment in segments:  # each one's postings, terms and sidecar
+        assert {f"{segment}{ext}" for ext in (".pst", ".trm", sidecar.EXTENSION)} <= of_segments
     return {
         f"_{INDEX_NAME}_{ix.latest_generation()}.toc",
-        *(f"{segment.segment_id()}.seg" for segment in ix._segments()),
-        *(f"{segment.segment_id()}{sidecar.EXTENSION}" for segment in ix._segments()),
+        *of_segments,
         f"{INDEX_NAME}_WRITELOCK",
         store.LOCK_FILE,
         store.META_FILE,
@@ -542,15 +545,18 @@ def test_killed_cli_update_leaves_a_whole_index_and_the_next_update_works(
 
 
 def _truncate_segment(index: Path) -> str:
-    (seg,) = index.glob("*.seg")
-    with open(seg, "r+b") as fh:
-        fh.truncate(seg.stat().st_size // 2)
-    return "EOFError"
+    """Half of the postings file: Whoosh would only notice in the middle of a search; the
+    sizes the sidecar recorded tell at once."""
+    (postings,) = index.glob("*.pst")
+    size = postings.stat().st_size
+    with open(postings, "r+b") as fh:
+        fh.truncate(size // 2)
+    return f"file {postings.name} has {size // 2} bytes, {size} were written"
 
 
 def _delete_segment(index: Path) -> str:
-    (seg,) = index.glob("*.seg")
-    seg.unlink()
+    (terms,) = index.glob("*.trm")
+    terms.unlink()
     return "FileNotFoundError"
 
 

@@ -200,8 +200,8 @@ def test_missing_stale_and_corrupt_indexes_are_reported_and_rebuild_repairs(
     build(corpus, index)
     assert engine(corpus, index).search("DeepSeek").total == 5
 
-    for seg in index.glob("*.seg"):
-        seg.write_bytes(b"garbage")
+    for terms in index.glob("*.trm"):
+        terms.write_bytes(b"garbage")
     with pytest.raises(store.IndexCorrupt):
         engine(corpus, index).search("DeepSeek")
     build(corpus, index)
@@ -263,6 +263,8 @@ def _same_as_jieba(texts: list[str]) -> list[str]:
     import jieba
 
     from searchapp import analysis, scripts
+
+    analysis.ensure_jieba()  # the reference, with the same words added
 
     bad = []
     for text in texts:
