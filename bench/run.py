@@ -361,8 +361,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_load(cfg: dict[str, Any], queries: list[str], seconds: float, threads: int = 4):
-    """gunicorn (2 workers) on loopback serving wsgi:app; threads hit /api/search."""
+def http_load(
+    cfg: dict[str, Any], queries: list[str], seconds: float, threads: int = 4, warmup: float = 8.0
+):
+    """gunicorn (2 workers) on loopback serving wsgi:app; threads hit /api/search.
+
+    The same load runs ``warmup`` seconds first, unmeasured: a new worker builds its
+    suggestion vocabulary and loads jieba in the background (steady state is measured).
+    """
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
         return {"skipped": "gunicorn not installed"}
@@ -375,13 +381,17 @@ def http_load(cfg: dict[str, Any], queries: list[str], seconds: float, threads: 
     if check.returncode != 0:
         return {"skipped": "wsgi:app not importable: " + check.stderr.strip().splitlines()[-1]}
     port = _free_port()
-    server = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # The server's log goes to a file: a pipe nobody reads fills up after 64 KB of
+    # request log lines and then blocks the workers (the old harness timed out on it).
+    log_path = Path(cfg["work"]) / "gunicorn.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        server = subprocess.Popen(
+            [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     base = f"http://127.0.0.1:{port}/api/search?q="
     try:
         deadline = time.time() + 60
@@ -396,7 +406,7 @@ def http_load(cfg: dict[str, Any], queries: list[str], seconds: float, threads: 
         lat: list[float] = []
         slow: list[tuple[float, str]] = []
         errors: list[str] = []
-        stop = time.perf_counter() + seconds
+        stop = 0.0
 
         def worker(offset: int) -> None:
             i = offset
@@ -414,15 +424,25 @@ def http_load(cfg: dict[str, Any], queries: list[str], seconds: float, threads: 
                     errors.append(f"{q}: {exc}"[:200])
                 i += threads
 
-        started = time.perf_counter()
-        pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        elapsed = time.perf_counter() - started
+        def run(duration: float) -> float:
+            nonlocal stop
+            started = time.perf_counter()
+            stop = started + duration
+            pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            return time.perf_counter() - started
+
+        run(warmup)
+        lat.clear()
+        slow.clear()
+        errors.clear()
+        elapsed = run(seconds)
         return {
             "seconds": round(elapsed, 1),
+            "warmup_seconds": warmup,
             "client_threads": threads,
             "requests": len(lat),
             "errors": len(errors),
@@ -675,7 +695,8 @@ def markdown(res: dict[str, Any]) -> str:
             lines += [
                 "",
                 f"HTTP load (gunicorn 2 workers, {http['client_threads']} client threads,"
-                f" {http['seconds']} s): {http['rps']} req/s, /api/search p50"
+                f" {http['seconds']} s after {http.get('warmup_seconds', 0)} s of warm-up):"
+                f" {http['rps']} req/s, /api/search p50"
                 f" {http['p50_ms']} ms, p95 {http['p95_ms']} ms, {http['errors']} errors"
                 f" {http['error_samples']}; slowest {http['slowest']}.",
             ]

@@ -306,6 +306,11 @@ class FieldArrays:
         self._found[term] = found
         return found
 
+    def term_counts(self) -> tuple[list[bytes], np.ndarray]:
+        """Every term of the field in byte order, and how many documents hold each."""
+        terms = self._terms
+        return [terms[i] for i in range(len(terms))], np.diff(self.term_postings.astype(np.int64))
+
     def postings(self, term: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, weights) of ``term``, or None."""
         found = self.find(term)
@@ -357,6 +362,16 @@ class Sidecar:
             name: FieldArrays(self._map, base, info, self.doc_count)
             for name, info in header["fields"].items()
         }
+
+
+def for_reader(reader: Any) -> Sidecar | None:
+    """The sidecar of a Whoosh segment reader, or None."""
+    segment = getattr(reader, "segment", lambda: None)()
+    folder = getattr(getattr(reader, "_storage", None), "folder", None)
+    if segment is None or folder is None:
+        return None
+    side = load(folder, segment.segment_id())
+    return side if side is not None and side.doc_count == reader.doc_count_all() else None
 
 
 _cache: dict[str, Sidecar | None] = {}

@@ -47,9 +47,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
-from searchapp import analysis, scripts
+from searchapp import analysis, scripts, sidecar
 from searchapp.schema import TEXT_FIELDS
 
 log = logging.getLogger(__name__)
@@ -398,7 +398,25 @@ def peek(owner: str) -> Vocabulary | None:
     return _cache.get(owner)
 
 
-def vocabulary(source: Any, owner: str = "", opener: Callable[[], Any] | None = None) -> Vocabulary:
+@overload
+def vocabulary(
+    source: Any,
+    owner: str = ...,
+    opener: Callable[[], Any] | None = ...,
+    *,
+    wait: Literal[True] = ...,
+) -> Vocabulary: ...
+
+
+@overload
+def vocabulary(
+    source: Any, owner: str = ..., opener: Callable[[], Any] | None = ..., *, wait: bool
+) -> Vocabulary | None: ...
+
+
+def vocabulary(
+    source: Any, owner: str = "", opener: Callable[[], Any] | None = None, *, wait: bool = True
+) -> Vocabulary | None:
     """The :class:`Vocabulary` of the index ``source`` reads (a Whoosh searcher or reader),
     built on first use and again whenever the index changes.
 
@@ -406,7 +424,9 @@ def vocabulary(source: Any, owner: str = "", opener: Callable[[], Any] | None = 
     the previous vocabulary while the new one is built: with ``opener`` (a function
     returning a fresh Whoosh reader, closed after use) the new one is built in a
     background thread and no request waits; without, by the first thread that notices,
-    while other threads keep the old one. Only the very first build is waited for.
+    while other threads keep the old one. Only the very first build is waited for, and
+    with ``wait=False`` not even that: None while another thread (a server's warm-up)
+    builds the first one.
     """
     if isinstance(source, Vocabulary):
         return source
@@ -424,7 +444,8 @@ def vocabulary(source: Any, owner: str = "", opener: Callable[[], Any] | None = 
     if current is not None and not lock.acquire(blocking=False):
         return current  # another thread is building the new one: serve the old meanwhile
     if current is None:
-        lock.acquire()
+        if not lock.acquire(blocking=wait):
+            return None
     try:
         latest = _cache.get(slot)
         # Built while this thread waited (a warm-up, maybe of a newer state): use it.
@@ -570,6 +591,13 @@ def _document_frequencies(reader: Any) -> dict[str, int]:
         counts: dict[bytes, int] = {}
         for leaf, _ in leaves:
             if fieldname not in leaf.schema:
+                continue
+            side = sidecar.for_reader(leaf)
+            fa = side.fields.get(fieldname) if side is not None else None
+            if fa is not None:  # the same counts, without decoding Whoosh's term records
+                terms, freqs = fa.term_counts()
+                for btext, n in zip(terms, freqs.tolist(), strict=True):
+                    counts[btext] = counts.get(btext, 0) + n
                 continue
             # Per segment: Whoosh's merged iteration over several segments is ~5x slower.
             for btext, info in leaf.iter_field(fieldname):

@@ -169,10 +169,11 @@ def _opener(eng: Engine) -> Any:
     return open_reader
 
 
-def vocabulary() -> suggest.Vocabulary:
-    """The current index's suggestion vocabulary (rebuilt in the background on change)."""
+def vocabulary() -> suggest.Vocabulary | None:
+    """The current index's suggestion vocabulary (rebuilt in the background on change);
+    None while a server's warm-up builds the first one: a request never waits for it."""
     eng = engine()
-    return suggest.vocabulary(eng.searcher(), owner=_owner(eng), opener=_opener(eng))
+    return suggest.vocabulary(eng.searcher(), owner=_owner(eng), opener=_opener(eng), wait=False)
 
 
 def _finish_response(response: Response) -> Response:
@@ -578,7 +579,10 @@ def _did_you_mean(sr: SearchRequest, result: ResultPage) -> dict[str, str] | Non
 
     found = result.total if result.mode == "all" else 0
     try:
-        better = suggest.did_you_mean(sr.q, vocabulary(), count, found=found)
+        vocab = vocabulary()
+        if vocab is None:
+            return None
+        better = suggest.did_you_mean(sr.q, vocab, count, found=found)
     except store.IndexUnavailable:
         raise
     except Exception:  # a suggestion is optional: never let it break the results
@@ -788,9 +792,9 @@ def api_suggest() -> Any:
     q = request.args.get("q", "")[:SUGGEST_MAX_QUERY]
     items: list[suggest.Suggestion] = []
     if q.strip():
-        eng = engine()
         try:
-            items = suggest.suggest(eng.searcher(), q, owner=_owner(eng), opener=_opener(eng))
+            vocab = vocabulary()
+            items = suggest.suggest(vocab, q) if vocab is not None else []
         except store.IndexUnavailable:
             raise
         except Exception:

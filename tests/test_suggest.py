@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import statistics
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -343,6 +344,25 @@ def test_a_changed_index_is_served_from_the_old_vocabulary_while_a_thread_builds
         fresh = suggest.vocabulary(eng.searcher(), owner=owner, opener=opener)
         assert fresh is not first and fresh.in_titles("量子霸权")
         assert len(opened) == 1 and opened[0].is_closed  # the thread closed its reader
+    finally:
+        eng.close()
+
+
+def test_a_request_never_waits_for_the_first_build_with_wait_false(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A server's warm-up builds the first vocabulary in the background: a request asking
+    meanwhile gets None (no suggestions yet) instead of waiting for it."""
+    index = tmp_path / "index"
+    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
+    eng = make_engine(corpus, index)
+    owner = f"{index}#warm-up"
+    try:
+        lock = suggest._build_locks.setdefault(owner, threading.Lock())
+        with lock:  # what the warm-up thread holds while it builds
+            assert suggest.vocabulary(eng.searcher(), owner=owner, wait=False) is None
+        built = suggest.vocabulary(eng.searcher(), owner=owner, wait=False)
+        assert built is not None and built.in_titles("芯片")
     finally:
         eng.close()
 
