@@ -5,6 +5,8 @@
   modifies a file), then read with :func:`searchapp.documents.load_corpus`.
 * ``68k``: ``news-68k.jsonl.gz`` turned straight into :class:`Document` values
   (title = first sentence, at most 40 characters; id = the JSON id).
+* ``68k-files``: the same articles written out as a folder of ``.txt`` files, for what
+  needs a folder (a rebuild that reads files, the incremental update).
 * ``dir:PATH``: any corpus folder (the smoke test uses a tiny one).
 """
 
@@ -31,7 +33,27 @@ _SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 def is_folder_corpus(spec: str) -> bool:
     """True when the corpus is a folder our indexer can rebuild/update from."""
-    return spec in FOLDERS or spec.startswith("dir:")
+    return spec in FOLDERS or spec == "68k-files" or spec.startswith("dir:")
+
+
+def explode_68k(dest: Path, limit: int | None = None) -> Path:
+    """``news-68k.jsonl.gz`` as a folder of plain-text articles, ``<YYYY-MM>/<id>.txt``:
+    the title line, a ``来源:`` line with the date, the text (what ``iter_68k`` gives,
+    read back by our loader). An existing copy with the same number of files is reused."""
+    docs = list(iter_68k(limit=limit))
+    marker = dest / ".bench-files"
+    if marker.is_file() and marker.read_text(encoding="utf-8").strip() == str(len(docs)):
+        return dest
+    if dest.exists():
+        shutil.rmtree(dest)
+    for doc in docs:
+        folder = dest / (f"{doc.date:%Y-%m}" if doc.date else "undated")
+        folder.mkdir(parents=True, exist_ok=True)
+        when = f" {doc.date:%Y年%m月%d日 %H时%M分}" if doc.date else ""
+        text = f"{doc.title}\n来源:news-68k{when}\n\n{doc.body}\n"
+        (folder / f"{doc.id}.txt").write_text(text, encoding="utf-8")
+    marker.write_text(str(len(docs)), encoding="utf-8")
+    return dest
 
 
 def prepare_folder(spec: str, dest: Path, limit: int | None = None) -> Path:
@@ -39,6 +61,8 @@ def prepare_folder(spec: str, dest: Path, limit: int | None = None) -> Path:
 
     Returns ``dest``. An existing copy with the same number of files is reused.
     """
+    if spec == "68k-files":
+        return explode_68k(dest, limit)
     if spec.startswith("dir:"):
         sources = [Path(spec[4:])]
         names = [None]

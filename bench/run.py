@@ -1,6 +1,6 @@
 """Benchmark our engine against tantivy-py and SQLite FTS5 on the same documents and queries.
 
-    python -m bench.run [--quick] [--corpus hugo+txt|68k|dir:PATH] [--runs N] [--out DIR]
+    python -m bench.run [--quick] [--corpus hugo+txt|68k|68k-files|dir:PATH] [--runs N] [--out DIR]
 
 Every measurement runs in its own child process (``python -m bench.run --child ...``);
 engines are interleaved and the order rotates between runs; figures are medians over runs.
@@ -706,7 +706,7 @@ def markdown(res: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="~500 docs, 30 queries, 1 run")
-    p.add_argument("--corpus", default="hugo+txt", help="hugo+txt | 68k | dir:PATH")
+    p.add_argument("--corpus", default="hugo+txt", help="hugo+txt | 68k | 68k-files | dir:PATH")
     p.add_argument("--runs", type=int, default=None, help="runs (default 3, quick 1)")
     p.add_argument("--out", default=str(Path(__file__).with_name("results")))
     p.add_argument("--queries", default=str(QUERIES_FILE))

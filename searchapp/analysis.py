@@ -21,9 +21,11 @@ What this tokenizer does, in order:
 Segmentation runs on ``rjieba`` (jieba-rs, the same algorithm, dictionary and HMM in
 Rust, about 20 times faster) when it is installed, with every word we add to jieba
 (phrase map, user dictionary) added to it with jieba's own frequency and the same
-dictionary total, so both give the same tokens: a test checks it on the corpus, and
-``SEARCHAPP_SEGMENTER=jieba`` forces pure-Python jieba. jieba itself stays the reference
-(its ``FREQ`` decides the sub-words).
+dictionary total, and jieba's split of symbol-joined runs (``deepseek-r1``), so both give
+the same tokens: tests check it on the corpus, and ``SEARCHAPP_SEGMENTER=jieba`` forces
+pure-Python jieba. jieba stays the reference: what we need from its dictionary (those
+frequencies, the 2- and 3-character words that make the sub-words) is cached in a small
+file, so that no process has to load it once one has (see :func:`configure`).
 
 Phrase-level vocabulary differences (軟體/软件, 人工智慧/人工智能) are added to jieba's
 dictionary so they stay whole words, and :func:`variants` expands a query term to its other
@@ -43,7 +45,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -102,11 +104,11 @@ def configure(userdict: Path | None = None) -> None:
     Idempotent for the same dictionary; a different dictionary in the same process
     is loaded on top (jieba cannot unload words), which is only a concern in tests.
 
-    With rjieba, a process that only searches never loads jieba's own dictionary (1.5 s
-    and 150 MB): the words we add to rjieba, with the frequencies jieba gives them, are
-    kept in a small cache file made by the first process that loaded jieba. jieba itself
-    is loaded when first needed: indexing (search-mode sub-words), or a query with a
-    block only jieba segments (``deepseek-r1``).
+    With rjieba, neither searching nor indexing needs jieba's own dictionary (1.5 s and
+    150 MB per process): what we take from it (the words we add to rjieba with the
+    frequencies jieba gives them, the 2- and 3-character words that make search-mode
+    sub-words, the few dictionary words with symbols) is kept in a small cache file made
+    by the first process that loads jieba.
     """
     with _lock:
         key = str(userdict.resolve()) if userdict and userdict.is_file() else None
@@ -115,19 +117,24 @@ def configure(userdict: Path | None = None) -> None:
         data = Path(key).read_bytes() if key else b""
         sha1 = hashlib.sha1(data).hexdigest() if key else ""
         fresh = not _state["ready"] and not _state["jieba"]
-        entries = _read_words(sha1) if fresh and use_fast_segmenter() else None
-        if entries is not None:
-            _pending.append(data)  # for jieba, when it is loaded
-            _fast[0] = _build_fast(entries)
+        cached = _read_cache(sha1) if fresh and use_fast_segmenter() else None
+        if cached is not None:
+            _pending.append(data)  # for jieba, if it is ever loaded (tests compare with it)
         else:
             _load_jieba()
             _add_userdict(data)
-            _fast[0] = None
             if use_fast_segmenter():
-                entries = _mirror_entries()
-                _fast[0] = _build_fast(entries)
+                cached = _from_jieba()
                 if fresh:
-                    _write_words(sha1, entries)
+                    _write_cache(sha1, cached)
+        if cached is not None:
+            _fast[0] = _build_fast(cached["words"])
+            _grams.clear()
+            _grams.update(cached["grams"])
+            _symbol_words.clear()
+            _symbol_words.update(cached["symbols"])
+        else:
+            _fast[0] = None
         _state["ready"] = True
         _state["userdict"] = key
         _state["userdict_sha1"] = sha1
@@ -154,8 +161,8 @@ def _load_jieba() -> None:
 
 
 def ensure_jieba() -> None:
-    """Load jieba's dictionary now, with every word configured so far (a server warms
-    it in the background; indexing and some queries need it)."""
+    """Load jieba's dictionary now, with every word configured so far (without rjieba,
+    or to compare rjieba's tokens with jieba's)."""
     if not _state["jieba"] or _pending:
         with _lock:
             _load_jieba()
@@ -210,9 +217,19 @@ def _build_fast(entries: list[tuple[str, int]]) -> object:
     return fast
 
 
-def _words_file(userdict_sha1: str) -> Path:
-    """Where the rjieba words for this setup are cached, named by everything they
-    depend on (versions, our phrase list, the user dictionary)."""
+def _from_jieba() -> dict[str, list[Any]]:
+    """What rjieba needs from jieba's dictionary as it is now (see :func:`configure`)."""
+    freq = jieba.dt.FREQ
+    return {
+        "words": [list(e) for e in _mirror_entries()],
+        "grams": sorted(w for w, n in freq.items() if n and 2 <= len(w) <= 3),
+        "symbols": sorted(w for w, n in freq.items() if n and not _WORD_CHARS.match(w)),
+    }
+
+
+def _cache_file(userdict_sha1: str) -> Path:
+    """Where :func:`_from_jieba`'s result is cached, named by everything it depends on
+    (versions, our phrase list, the user dictionary)."""
     parts = [
         ANALYZER_VERSION,
         str(DICT_TOTAL_EXCESS),
@@ -222,23 +239,27 @@ def _words_file(userdict_sha1: str) -> Path:
         userdict_sha1,
     ]
     digest = hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"searchapp-words-{digest}.json"
+    return Path(tempfile.gettempdir()) / f"searchapp-jieba-{digest}.json"
 
 
-def _read_words(userdict_sha1: str) -> list[tuple[str, int]] | None:
+def _read_cache(userdict_sha1: str) -> dict[str, list[Any]] | None:
     try:
-        raw = json.loads(_words_file(userdict_sha1).read_text(encoding="utf-8"))
-        return [(str(word), int(freq)) for word, freq in raw]
-    except (OSError, ValueError, TypeError):
+        raw = json.loads(_cache_file(userdict_sha1).read_text(encoding="utf-8"))
+        return {
+            "words": [(str(w), int(n)) for w, n in raw["words"]],
+            "grams": [str(w) for w in raw["grams"]],
+            "symbols": [str(w) for w in raw["symbols"]],
+        }
+    except (OSError, ValueError, TypeError, KeyError):
         return None
 
 
-def _write_words(userdict_sha1: str, entries: list[tuple[str, int]]) -> None:
-    path = _words_file(userdict_sha1)
+def _write_cache(userdict_sha1: str, data: dict[str, list[Any]]) -> None:
+    path = _cache_file(userdict_sha1)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".searchapp-words-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".searchapp-jieba-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entries, fh, ensure_ascii=False)
+            json.dump(data, fh, ensure_ascii=False)
         os.replace(tmp, path)
     except OSError:
         pass  # a cache: without it the next process loads jieba, as before
@@ -249,9 +270,18 @@ def _write_words(userdict_sha1: str, entries: list[tuple[str, int]]) -> None:
 #: its own (DAG + HMM); the text between blocks is cut into single characters.
 _BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 #: Blocks that jieba-rs segments exactly like jieba. It differs on runs joined by
-#: ``- _ . + # & %`` (``deepseek-r1``, ``3.5%``, ``www.qq.com`` stay whole), so blocks with
-#: those characters go to jieba itself.
+#: ``- _ . + # & %`` (``deepseek-r1``, ``www.qq.com`` stay whole): see _symbol_block().
 _CLEAN_BLOCK = re.compile("[\u4e00-\u9fd5a-z0-9]+\\Z")
+#: A token of letters and digits joined by symbols (no Chinese), and jieba's own split
+#: of such a run (``finalseg.re_skip``).
+_SYMBOL_RUN = re.compile(r"(?=.*[-_.+#&%])[a-z0-9+#&._%\-]+\Z")
+_JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+#: Dictionary entries with characters other than letters, digits and ideographs
+#: (``c++``, ``at&t``): jieba finds them whole.
+_WORD_CHARS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9]+\\Z")
+_symbol_words: set[str] = set()
+#: jieba's 2- and 3-character dictionary words (search-mode sub-words), with rjieba.
+_grams: set[str] = set()
 
 
 def segment(folded: str) -> list[tuple[str, int, int]]:
@@ -273,11 +303,33 @@ def segment(folded: str) -> list[tuple[str, int, int]]:
         if clean(block):
             extend([(w, start + s, start + e) for w, s, e in fast.tokenize(block)])
         else:
-            ensure_jieba()
-            extend([(w, start + s, start + e) for w, s, e in jieba.tokenize(block)])
+            extend(_symbol_block(fast, block, start))
         cursor = end
     if cursor < len(folded):
         extend(_between(folded, cursor, len(folded)))
+    return out
+
+
+def _symbol_block(fast: Any, block: str, start: int) -> list[tuple[str, int, int]]:
+    """jieba's tokens for a block with ``- _ . + # & %`` in it, from jieba-rs.
+
+    Both cut such a block the same way but for one step: a run of letters and digits
+    joined by those symbols that is no dictionary word (``deepseek-r1``, ``www.qq.com``,
+    ``2025-02-06``) jieba-rs keeps whole, where jieba's HMM step splits it into letter and
+    digit runs (a decimal with its percent sign stays one) and the symbols between. So
+    such a token is split the way jieba splits it. (Checked against jieba on every block
+    of the shared corpus.)
+    """
+    out: list[tuple[str, int, int]] = []
+    for word, s, e in fast.tokenize(block):
+        if len(word) > 1 and _SYMBOL_RUN.match(word) and word not in _symbol_words:
+            at = start + s
+            for piece in _JIEBA_SKIP.split(word):
+                if piece:
+                    out.append((piece, at, at + len(piece)))
+                    at += len(piece)
+        else:
+            out.append((word, start + s, start + e))
     return out
 
 
@@ -328,12 +380,16 @@ def _subwords(word: str) -> tuple[tuple[str, int], ...] | None:
     n = len(word)
     if n <= 2:
         return _NO_SUBWORDS
-    freq = jieba.dt.FREQ
+    if _fast[0] is not None:
+        known: Callable[[str], Any] = _grams.__contains__
+    else:
+        ensure_jieba()
+        known = jieba.dt.FREQ.get
     return tuple(
         (word[i : i + size], i)
         for size in ((2, 3) if n > 3 else (2,))
         for i in range(n - size + 1)
-        if freq.get(word[i : i + size])
+        if known(word[i : i + size])
     )
 
 
@@ -348,7 +404,6 @@ def token_tuples(text: str, search_mode: bool = True) -> list[tuple[str, int, in
                 pos += 1
                 append((_normalise(word), pos, start, end))
         return out
-    ensure_jieba()  # the sub-words come from its dictionary
     for word, start, end in segment(scripts.fold(text)):
         subs = _subwords(word)
         if subs is None:

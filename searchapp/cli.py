@@ -211,7 +211,7 @@ def search(
         )
     except store.IndexUnavailable as exc:
         raise click.ClickException(f"{exc}. {exc.hint}") from None
-    why = _explain(engine, query, result) if explain else {}
+    why = engine.explain(query, result.hits) if explain else {}
     if as_json:
         from searchapp.serialize import page_to_dict
 
@@ -236,19 +236,6 @@ def search(
             parts = ", ".join(f"{p.field}:{p.term} {p.score:.2f}" for p in why[hit.id].parts)
             bonus = f" + proximity {why[hit.id].bonus:.2f}" if why[hit.id].bonus else ""
             click.echo(f"   score {why[hit.id].total:.2f} = {parts or '-'}{bonus}")
-
-
-def _explain(engine: Engine, query: str, result: Any) -> dict[str, Any]:
-    from searchapp import explain
-
-    searcher = engine.searcher()
-    terms = explain.terms_for_text(query, searcher.reader(), engine.forms)
-    out = {}
-    for hit in result.hits:
-        docnum = searcher.document_number(id=hit.id)
-        if docnum is not None:
-            out[hit.id] = explain.explain(searcher, docnum, terms, score=hit.score)
-    return out
 
 
 @cli.command(help="Show document count, index size, last build and analyzer version.")

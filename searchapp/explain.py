@@ -8,26 +8,22 @@ terms for one document with the searcher's own weighting, so the parts add up to
 engine's score; what is left (the bonus for query words found next to each other, as
 typed) is reported as ``bonus``.
 
-The terms come from :func:`leaves` (the leaf terms of the Whoosh query the engine ran)
-or, when only the query text is at hand, from :func:`terms_for_text` (the same parsing
-and word forms the engine uses). No Flask here.
+The terms come from :func:`leaves`: the leaf terms of the Whoosh query the engine runs
+(``Engine.explain`` puts the two together). No Flask here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as Q
 
-from searchapp.query import parse
 from searchapp.schema import TEXT_FIELDS
 
 #: A query term (field, text, boost); a phrase has a tuple of words as its text.
 Leaf = tuple[str, str | tuple[str, ...], float]
-#: Longest piece an unknown word is split into (as the searcher does).
-MAX_SPLIT_WORD = 6
 
 
 @dataclass(frozen=True)
@@ -78,53 +74,6 @@ def leaves(q: Q.Query, boost: float = 1.0) -> list[Leaf]:
     return _unique(out)
 
 
-def terms_for_text(
-    text: str,
-    reader: Any,
-    forms: Callable[[str], Sequence[Sequence[str]]],
-) -> list[Leaf]:
-    """The (field, term, boost) the engine searches for ``text``: every word of every
-    clause (OR alternatives included), each of its ``forms`` (``Engine.forms``), in each
-    text field the word may match. A word the index never saw is split into the longest
-    words it knows, as the searcher does; excluded words and filters score nothing."""
-    parsed = parse(text)
-    out: list[Leaf] = []
-    for clause in parsed.clauses:
-        for alternative in clause.alternatives:
-            for unit in alternative:
-                fields = [f for f in unit.fields if f in TEXT_FIELDS]
-                if unit.phrase:
-                    out.extend((f, tuple(unit.terms), TEXT_FIELDS[f]) for f in fields)
-                    continue
-                for word in _split_unknown(unit.terms[0], reader, fields, forms):
-                    for form in forms(word):
-                        text = form[0] if len(form) == 1 else tuple(form)
-                        out.extend((f, text, TEXT_FIELDS[f]) for f in fields)
-    return _unique(out)
-
-
-def _known(word: str, reader: Any, fields: Sequence[str], forms: Callable[..., Any]) -> bool:
-    return any((f, t) in reader for form in forms(word) for t in form for f in fields)
-
-
-def _split_unknown(
-    word: str, reader: Any, fields: Sequence[str], forms: Callable[..., Any]
-) -> list[str]:
-    if len(word) < 2 or not fields or _known(word, reader, fields, forms):
-        return [word]
-    parts: list[str] = []
-    i = 0
-    while i < len(word):
-        for j in range(min(len(word), i + MAX_SPLIT_WORD), i, -1):
-            if j == i + 1 or _known(word[i:j], reader, fields, forms):
-                parts.append(word[i:j])
-                i = j
-                break
-    if len(parts) < 2 or not all(_known(p, reader, fields, forms) for p in parts):
-        return [word]
-    return parts
-
-
 def _unique(items: Iterable[Leaf]) -> list[Leaf]:
     seen: dict[tuple[str, Any], Leaf] = {}
     for fieldname, term, boost in items:
@@ -153,13 +102,16 @@ def explain(
     *,
     score: float | None = None,
     weighting: Any = None,
+    leaf_score: Callable[[Q.Query, int], float] | None = None,
 ) -> Explanation:
     """Split document ``docnum``'s score into (field, term) parts.
 
     ``searcher`` is the engine's searcher (its weighting is the engine's BM25F unless
     ``weighting`` is given). ``score`` is the score the engine gave the document: the
     difference to the parts' sum is the ``bonus``; without it the total is the sum.
-    Parts are largest first; terms the document lacks are left out.
+    Parts are largest first; terms the document lacks are left out. ``leaf_score(query,
+    docnum)`` scores one term or phrase instead of Whoosh's matchers (the engine's, which
+    knows phrases: Whoosh's postings of the text fields have no positions).
     """
     weighting = weighting or searcher.weighting
     leaf, local = _leaf_for(searcher, docnum)
@@ -174,13 +126,15 @@ def explain(
                 label = _phrase_label(text)
             else:
                 q, label = Q.Term(fieldname, text, boost=boost), text
-            m = q.matcher(leaf, context)
-            if m.is_active() and m.id() < local:
-                m.skip_to(local)
-            if m.is_active() and m.id() == local:
-                value = m.score()
-                if value:
-                    parts.append(Part(fieldname, label, round(value, 4)))
+            if leaf_score is not None:
+                value = leaf_score(q, docnum)
+            else:
+                m = q.matcher(leaf, context)
+                if m.is_active() and m.id() < local:
+                    m.skip_to(local)
+                value = m.score() if m.is_active() and m.id() == local else 0.0
+            if value:
+                parts.append(Part(fieldname, label, round(value, 4)))
     parts.sort(key=lambda p: (-p.score, p.field, p.term))
     subtotal = sum(p.score for p in parts)
     total = subtotal if score is None or score <= 0 else score

@@ -52,7 +52,7 @@ class Bm25:
 class _Segment:
     __slots__ = ("offset", "reader", "side", "count")
 
-    def __init__(self, offset: int, reader: Any, side: sidecar.Sidecar | None) -> None:
+    def __init__(self, offset: int, reader: Any, side: sidecar.Sidecar) -> None:
         self.offset = offset
         self.reader = reader
         self.side = side
@@ -63,7 +63,7 @@ class Scorer:
     """Scores queries on one Whoosh searcher (one index generation). Not thread-safe:
     keep one per searcher, as the searcher itself."""
 
-    def __init__(self, searcher: Any, params: Bm25, folder: str | None) -> None:
+    def __init__(self, searcher: Any, params: Bm25) -> None:
         self.searcher = searcher
         self.params = params
         self.reader = searcher.reader()
@@ -73,11 +73,9 @@ class Scorer:
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             segment = getattr(reader, "segment", lambda: None)()
-            side = None
-            if folder is not None and segment is not None:
-                side = sidecar.load(folder, segment.segment_id())
-                if side is not None and side.doc_count != reader.doc_count_all():
-                    side = None
+            side = sidecar.for_reader(reader)
+            if side is None:  # store.verify_segments() reports it as a damaged index first
+                raise ValueError("a segment of the index has no sidecar")
             self.segments.append(_Segment(offset, reader, side))
             if reader.has_deletions():
                 if segment is not None:
@@ -178,11 +176,8 @@ class Scorer:
         text = _bytes(q.text)
         if (fieldname, text) not in self.reader:
             return
-        for seg, sub in zip(self.segments, self._subsearchers, strict=True):
-            fa = seg.side.fields.get(fieldname) if seg.side is not None else None
-            if fa is None:
-                self._whoosh(q, seg, sub, scores, matched)
-                continue
+        for seg in self.segments:
+            fa = seg.side.fields[fieldname]
             found = fa.postings(text)
             if found is None:
                 continue
@@ -201,11 +196,8 @@ class Scorer:
         words = [_bytes(w) for w in q.words]
         if not words or any((fieldname, w) not in self.reader for w in words):
             return
-        for seg, sub in zip(self.segments, self._subsearchers, strict=True):
-            fa = seg.side.fields.get(fieldname) if seg.side is not None else None
-            if fa is None:
-                self._whoosh(q, seg, sub, scores, matched)
-                continue
+        for seg in self.segments:
+            fa = seg.side.fields[fieldname]
             ranges = [fa.find(w) for w in words]
             if any(r is None for r in ranges):
                 continue
@@ -266,17 +258,14 @@ class Scorer:
 
     def spans(
         self, fieldname: str, docnums: list[int], words: dict[bytes, str]
-    ) -> dict[int, dict[tuple[int, int], str]] | None:
+    ) -> dict[int, dict[tuple[int, int], str]]:
         """docnum -> {character span: term} for the occurrences of ``words`` (indexed
-        word -> the query term it stands for); None when a document's segment has no
-        sidecar (the caller asks Whoosh)."""
+        word -> the query term it stands for)."""
         offsets = [seg.offset for seg in self.segments]
         out: dict[int, dict[tuple[int, int], str]] = {d: {} for d in docnums}
         for docnum in docnums:
             seg = self.segments[bisect.bisect_right(offsets, docnum) - 1]
-            fa = seg.side.fields.get(fieldname) if seg.side is not None else None
-            if fa is None:
-                return None
+            fa = seg.side.fields[fieldname]
             local = docnum - seg.offset
             for word, term in words.items():
                 found = fa.find(word)

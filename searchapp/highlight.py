@@ -1,8 +1,8 @@
 """Snippets and highlighted text from stored character offsets.
 
-The index stores, for every token, its character span in the original text
-(``TEXT(chars=True)``). Highlighting reads those spans from the postings of the query's
-terms for one document instead of running jieba over the text again (about 6 ms a hit),
+The index stores, for every token, its character span in the original text (in each
+segment's sidecar). Highlighting reads those spans for the query's terms in one document
+instead of running jieba over the text again (about 6 ms a hit),
 so marks always cover the exact words the index matched: 马克思 is one mark, never
 ``<mark>马克</mark>思``, and a match 100,000 characters into an article is found like
 any other.

@@ -7,11 +7,16 @@
   the benchmark's 68k corpus) the same way as a rebuild.
 
 With more than a few hundred files a rebuild runs in one worker process per core: each
-loads, segments and writes its own Whoosh segment from a contiguous share of the files,
-and the parent, which holds the locks, commits all the segments in one new TOC (no
-merge). Until that single commit readers see the old index; a killed rebuild leaves only
-unreferenced segment files behind, which the next commit deletes. The writer is fed the
-tokens directly (:class:`_Writer`): the postings are the same as ``add_document`` makes.
+loads, segments and writes its own Whoosh segments from a contiguous share of the files
+(a new segment every :data:`SEGMENT_WEIGHT` of text, which bounds its memory), and the
+parent, which holds the locks, commits all the segments in one new TOC (no merge). Until
+that single commit readers see the old index; a killed rebuild leaves only unreferenced
+segment files behind, which the next commit deletes.
+
+The writer (:class:`_Writer`) is fed the tokens directly. Of the full-text fields it gives
+Whoosh the documents and weights of each term (what BM25F needs); their positions and
+character spans go to the segment's sidecar (:mod:`searchapp.sidecar`), written from the
+same sorted arrays.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import shutil
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
@@ -35,7 +40,7 @@ from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util.numeric import byte_to_length
-from whoosh.writing import CLEAR, SegmentWriter
+from whoosh.writing import SegmentWriter
 
 from searchapp import analysis, documents, sidecar, store
 from searchapp.documents import Document, Skipped
@@ -44,14 +49,16 @@ from searchapp.schema import INDEX_NAME, TEXT_FIELDS, build_schema, index_versio
 #: Called with (done, total) as files are processed; total may be 0 when unknown.
 Progress = Callable[[int, int], None]
 
-#: Below this many files a worker pool costs more (jieba start-up) than it saves.
+#: Below this many files a worker pool costs more (process start-up) than it saves.
 POOL_THRESHOLD = 400
-#: Whoosh's posting pool per writer (its own estimate; real use is close to it). Above it
-#: the pool spills sorted runs to disk: the 13.8k-file corpus fits in two workers' pools,
-#: the 68k one spills a few runs and stays well under 2 GiB for all processes.
-LIMIT_MB = 384
+#: Whoosh's posting pool per writer: it holds only the filter fields' postings (the full
+#: text goes through the sidecar recorder), so it never comes near this.
+LIMIT_MB = 64
 #: Documents a worker handles between two progress messages to the parent.
 PROGRESS_EVERY = 32
+#: How much text (file bytes, or characters for documents given directly) goes into one
+#: segment: a writer's memory (the occurrences it sorts for the sidecar) grows with it.
+SEGMENT_WEIGHT = 32_000_000
 
 
 @dataclass
@@ -211,14 +218,6 @@ def _open_or_create(index_dir: Path) -> whoosh_index.FileIndex:
     return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
 
 
-def _record(stats: BuildStats, item: Prepared | Skipped) -> Prepared | None:
-    if isinstance(item, Skipped):
-        stats.skipped.append(item)
-        return None
-    stats.warnings.extend((item[0].id, w) for w in item[0].warnings)
-    return item
-
-
 class _Lengths:
     """Field lengths of a just-written segment, read once per field instead of once per
     posting (Whoosh's flush asks for the length of every posting's document)."""
@@ -264,9 +263,8 @@ class _Writer(SegmentWriter):
         return rec
 
     def add_document(self, **fields: Any) -> None:
-        # Whoosh's own path: its tokens are not recorded, so no sidecar for this segment.
-        self.recorder.invalidate()
-        super().add_document(**fields)
+        # Whoosh's own path would index the text without the sidecar's positions.
+        raise TypeError("searchapp's writer takes documents through add_prepared()")
 
     def add_reader(self, reader: Any) -> None:
         # A segment merged into this one (an update's merge): its sidecar's occurrences
@@ -288,25 +286,25 @@ class _Writer(SegmentWriter):
     def add_prepared(self, prepared: Prepared) -> None:
         self._check_state()
         fields = _fields(prepared)
-        recorder = self.recorder
-        for name, tokens in prepared[1].items():
-            recorder.add_tokens(self.docnum, name, tokens)
         schema = self.schema
         perdoc = self.perdocwriter
         add_post = self.pool.add
         docnum = self.docnum
+        recorder = self.recorder
+        recorder.add_document(docnum, fields["id"], fields["fp"])
         perdoc.start_doc(docnum)
         for name in sorted(n for n in fields if not n.startswith("_")):
             value = fields[name]
             fieldobj = schema[name]
             length = 0
-            if fieldobj.indexed:
-                if isinstance(value, analysis.Pretokenized):
-                    items = _text_postings(fieldobj.format, value.tokens)
-                else:
-                    items = fieldobj.index(value)
+            if isinstance(value, analysis.Pretokenized):
+                # Full text: its postings are written from the recorder at the end (the
+                # documents and weights to Whoosh, everything to the sidecar).
+                recorder.add_tokens(docnum, name, value.tokens)
+                length = len(value.tokens)
+            elif fieldobj.indexed:
                 scorable = fieldobj.scorable
-                for tbytes, freq, weight, vbytes in items:
+                for tbytes, freq, weight, vbytes in fieldobj.index(value):
                     if scorable:
                         length += freq
                     add_post((name, tbytes, docnum, weight, vbytes))
@@ -324,27 +322,30 @@ class _Writer(SegmentWriter):
         # their length bytes given to the segment's sidecar.
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
-        lengths = _Lengths(pdr) if isinstance(pdr, W3PerDocReader) else pdr
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        if not isinstance(pdr, W3PerDocReader):
+            raise TypeError("searchapp's writer needs Whoosh's W3 codec with length stats")
+        lengths = _Lengths(pdr)
+        recorder = self.recorder
+        if not recorder.valid:
+            raise RuntimeError("a merged segment has no sidecar: rebuild the index")
+        for name in TEXT_FIELDS:
+            recorder.set_lengths(name, lengths.length_bytes(name))
+        recorder.finish(self.docnum)
+        # The pool holds the other fields' postings, and the full-text postings of merged
+        # segments, which the recorder has too (with their positions): take those from it.
+        postings = _in_field_order(self.pool.iter_postings(), recorder)
+        self.fieldwriter.add_postings(self.schema, lengths, postings)
         self.fieldwriter.close()
-        if isinstance(lengths, _Lengths):
-            for name in TEXT_FIELDS:
-                self.recorder.set_lengths(name, lengths.length_bytes(name))
-        else:
-            self.recorder.invalidate()
-        if pdr is not None:
-            pdr.close()
+        pdr.close()
 
     def _finalize_segment(self) -> Any:
         # After Whoosh assembled the segment (a sidecar must not go into its compound
         # file), and before any commit can make the segment visible.
         segment = super()._finalize_segment()
-        recorder = self.__dict__.pop("_recorder", None)
-        if recorder is not None and recorder.valid:
-            storage = self.storage
-            files = {name: storage.file_length(name) for name in segment.list_files(storage)}
-            path = Path(storage.folder) / f"{segment.segment_id()}{sidecar.EXTENSION}"
-            recorder.write(path, self.docnum, files)
+        recorder = self.__dict__.pop("_recorder")
+        storage = self.storage
+        files = {name: storage.file_length(name) for name in segment.list_files(storage)}
+        recorder.write(Path(storage.folder) / f"{segment.segment_id()}{sidecar.EXTENSION}", files)
         return segment
 
     def private_temp_storage(self) -> None:
@@ -360,28 +361,29 @@ class _Writer(SegmentWriter):
         return self._finalize_segment()
 
 
-def _text_postings(
-    fmt: formats.Format, tokens: Sequence[tuple[str, int, int, int]]
-) -> list[tuple[bytes, int, float, bytes]]:
-    """``fmt.word_values`` + ``FieldType.index`` for replayed tokens (Characters format)."""
-    seen: dict[str, list[tuple[int, int, int]]] = {}
-    for text, pos, start, end in tokens:
-        entry = seen.get(text)
-        if entry is None:
-            seen[text] = [(pos, start, end)]
-        else:
-            entry.append((pos, start, end))
-    fb = fmt.field_boost
-    encode = fmt.encode
-    return [(w.encode("utf-8"), len(p), float(len(p)) * fb, encode(p)) for w, p in seen.items()]
+def _in_field_order(
+    pool: Iterator[tuple[Any, ...]], recorder: sidecar.SidecarRecorder
+) -> Iterator[tuple[Any, ...]]:
+    """The pool's postings of the other fields with the recorder's full-text postings,
+    all in field order as Whoosh's writer needs them. The pool's own full-text postings
+    (of merged segments) are dropped: the recorder has them too, with positions."""
+    waiting = sorted(TEXT_FIELDS)
+    for posting in pool:
+        fieldname = posting[0]
+        while waiting and waiting[0] < fieldname:
+            yield from recorder.whoosh_postings(waiting.pop(0))
+        if fieldname not in TEXT_FIELDS:
+            yield posting
+    for name in waiting:
+        yield from recorder.whoosh_postings(name)
 
 
 def _check_schema(schema: Any) -> None:
     """:class:`_Writer` knows our schema's formats; refuse anything else loudly."""
     for name in TEXT_FIELDS:
         fieldobj = schema[name]
-        if type(fieldobj.format) is not formats.Characters or fieldobj.vector:
-            raise TypeError(f"field {name!r}: the fast writer expects Characters postings")
+        if type(fieldobj.format) is not formats.Frequency or fieldobj.vector:
+            raise TypeError(f"field {name!r}: the writer expects Frequency postings")
         if fieldobj.separate_spelling():
             raise TypeError(f"field {name!r}: spelling fields are not supported")
 
@@ -393,39 +395,85 @@ def _remove_stale_temp(index_dir: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+@dataclass
+class _Written:
+    """What writing a share of the items made."""
+
+    segments: list[Any] = field(default_factory=list)
+    count: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _write_share(
+    ix: whoosh_index.FileIndex,
+    func: Callable[[Any], Prepared | Skipped],
+    items: Sequence[Any],
+    weights: Sequence[int],
+    report: Callable[[int], None],
+    every: int = 1,
+) -> _Written:
+    """Prepare ``items`` and write them into new segments, a new one every
+    :data:`SEGMENT_WEIGHT` (what a writer holds in memory grows with its segment).
+    ``report(n)`` is called with the number of items done, every ``every`` items."""
+    out = _Written()
+    writer: _Writer | None = None
+    load = 0
+    done = 0
+
+    def finish() -> None:
+        nonlocal writer, load
+        if writer is not None:
+            segment = writer.finish_segment()
+            writer._tempstorage.destroy()
+            if segment is not None:
+                out.segments.append(segment)
+                out.count += writer.doc_count()
+        writer, load = None, 0
+
+    for item, item_weight in zip(items, weights, strict=True):
+        result = func(item)
+        if isinstance(result, Skipped):
+            out.skipped.append(result)
+        else:
+            out.warnings.extend((result[0].id, w) for w in result[0].warnings)
+            if writer is None:
+                writer = _Writer(ix, _lk=False, limitmb=LIMIT_MB)
+                writer.private_temp_storage()
+            writer.add_prepared(result)
+            load += item_weight
+            if load >= SEGMENT_WEIGHT:
+                finish()
+        done += 1
+        if done == every:
+            report(done)
+            done = 0
+    finish()
+    if done:
+        report(done)
+    return out
+
+
 def _worker(
     ix: whoosh_index.FileIndex,
     func: Callable[[Any], Prepared | Skipped],
     items: Sequence[Any],
+    weights: Sequence[int],
     share: int,
     messages: Any,
-    limitmb: int,
 ) -> None:
-    """Worker process: prepare ``items`` and write them into a segment of its own."""
+    """Worker process: prepare ``items`` and write them into segments of its own."""
     _die_with_parent()
     parent = os.getppid()
+
+    def report(n: int) -> None:
+        if os.getppid() != parent:
+            os._exit(1)
+        messages.put(("progress", n))
+
     try:
-        writer = _Writer(ix, _lk=False, limitmb=limitmb)
-        writer.private_temp_storage()
-        skipped: list[Skipped] = []
-        warnings: list[tuple[str, str]] = []
-        done = 0
-        for item in items:
-            result = func(item)
-            if isinstance(result, Skipped):
-                skipped.append(result)
-            else:
-                warnings.extend((result[0].id, w) for w in result[0].warnings)
-                writer.add_prepared(result)
-            done += 1
-            if done % PROGRESS_EVERY == 0:
-                if os.getppid() != parent:
-                    os._exit(1)
-                messages.put(("progress", done))
-                done = 0
-        segment = writer.finish_segment()
-        writer._tempstorage.destroy()
-        messages.put(("done", done, share, segment, writer.doc_count(), skipped, warnings))
+        written = _write_share(ix, func, items, weights, report, PROGRESS_EVERY)
+        messages.put(("done", share, written))
     except BaseException:
         messages.put(("error", traceback.format_exc()))
         raise
@@ -437,22 +485,22 @@ def _write_parallel(
     items: Sequence[Any],
     weights: Sequence[int],
     procs: int,
-    stats: BuildStats,
-    progress: Progress | None,
-    total: int,
-) -> list[Any]:
-    """Run one writer per share of ``items`` in worker processes; return their segments,
+    progress: Callable[[int], None],
+) -> list[_Written]:
+    """Run one writer per share of ``items`` in worker processes; return what they wrote,
     in the order of ``items``."""
     ctx = get_context("fork")
     messages = ctx.Queue()
-    shares = _split(items, weights, procs)
-    limitmb = LIMIT_MB
+    bounds = _split(list(range(len(items))), weights, procs)
     workers = [
-        ctx.Process(target=_worker, args=(ix, func, sh, n, messages, limitmb), daemon=True)
-        for n, sh in enumerate(shares)
+        ctx.Process(
+            target=_worker,
+            args=(ix, func, [items[i] for i in b], [weights[i] for i in b], n, messages),
+            daemon=True,
+        )
+        for n, b in enumerate(bounds)
     ]
-    results: dict[int, tuple[Any, int, list[Skipped], list[tuple[str, str]]]] = {}
-    done = 0
+    results: dict[int, _Written] = {}
     try:
         for w in workers:
             w.start()
@@ -468,11 +516,10 @@ def _write_parallel(
                 continue
             if msg[0] == "error":
                 raise RuntimeError(f"indexing worker failed:\n{msg[1]}")
-            done += msg[1]
             if msg[0] == "done":
-                results[msg[2]] = msg[3:]
-            if progress:
-                progress(done, total)
+                results[msg[1]] = msg[2]
+            else:
+                progress(msg[1])
         for w in workers:
             w.join()
     except BaseException:
@@ -485,15 +532,7 @@ def _write_parallel(
     finally:
         messages.close()
         messages.join_thread()
-    segments = []
-    for n in sorted(results):  # the order of the shares: documents keep their order
-        segment, count, skipped, warnings = results[n]
-        if segment is not None:
-            segments.append(segment)
-        stats.indexed += count
-        stats.skipped.extend(skipped)
-        stats.warnings.extend(warnings)
-    return segments
+    return [results[n] for n in sorted(results)]  # documents keep their order
 
 
 def _write_all(
@@ -514,25 +553,32 @@ def _write_all(
     _check_schema(ix.schema)
     if procs is None:
         procs = _default_procs(len(items))
-    # The parent's writer holds Whoosh's lock and writes the TOC; with workers it adds
-    # nothing itself.
+    # The parent's writer holds Whoosh's lock and writes the TOC; the segments are
+    # written by other writers (in worker processes, or here one after the other).
     writer = _Writer(ix, limitmb=LIMIT_MB)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
     try:
+        weights = [weight(item) for item in items]
         if procs <= 1:
-            for done, item in enumerate(map(func, items), 1):
-                prepared = _record(stats, item)
-                if prepared is not None:
-                    writer.add_prepared(prepared)
-                    stats.indexed += 1
-                if progress:
-                    progress(done, total)
-            writer.commit(mergetype=CLEAR)
+            shares = [_write_share(ix, func, items, weights, advance)]
         else:
-            weights = [weight(item) for item in items]
-            segments = _write_parallel(ix, func, items, weights, procs, stats, progress, total)
-            writer._close_segment()
-            writer._commit_toc(segments)  # CLEAR: only the new segments, in one atomic TOC
-            writer._finish()
+            shares = _write_parallel(ix, func, items, weights, procs, advance)
+        segments = []
+        for share in shares:
+            segments.extend(share.segments)
+            stats.indexed += share.count
+            stats.skipped.extend(share.skipped)
+            stats.warnings.extend(share.warnings)
+        writer._close_segment()
+        writer._commit_toc(segments)  # CLEAR: only the new segments, in one atomic TOC
+        writer._finish()
     except BaseException:
         if not writer.is_closed:
             writer.cancel()
@@ -636,11 +682,20 @@ def needs_rebuild(index_dir: Path, userdict: Path | None = None) -> bool:
 
 
 def indexed_fingerprints(ix: whoosh_index.FileIndex) -> dict[str, str]:
-    """id -> fingerprint of every live document, read from columns (no stored bodies)."""
+    """id -> fingerprint of every live document, read from the sidecars (Whoosh's columns
+    took 2 s for 68k documents)."""
+    out: dict[str, str] = {}
     with ix.reader() as reader:
-        ids = reader.column_reader("id")
-        fps = reader.column_reader("fp")
-        return {ids[n]: fps[n] for n in reader.all_doc_ids()}
+        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        for leaf, _ in leaves:
+            side = sidecar.for_reader(leaf)
+            if side is None:
+                raise store.IndexCorrupt(f"a segment of {ix.storage.folder} has no sidecar")
+            gone = set(leaf.segment().deleted_docs()) if leaf.has_deletions() else set()
+            for n, (doc_id, fp) in enumerate(zip(side.doc_ids(), side.doc_fps(), strict=True)):
+                if n not in gone:
+                    out[doc_id] = fp
+    return out
 
 
 def update(

@@ -1,7 +1,9 @@
 """The Whoosh schema shared by the indexer and the searcher.
 
 The schema (analyzer objects included) is pickled into the index, so changing a field
-here, like changing tokenization, needs a rebuild: bump :data:`SCHEMA_VERSION`.
+here, like changing tokenization, needs a rebuild: bump :data:`SCHEMA_VERSION`. The
+full-text fields keep what BM25F needs (documents, weights, lengths) and the stored text;
+their positions and character spans are in each segment's sidecar (:mod:`sidecar`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from searchapp.analysis import ANALYZER_VERSION, analyzer
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 INDEX_NAME = "MAIN"
 
 #: Full-text fields searched by a plain query, with their BM25F weights.
@@ -41,9 +43,10 @@ def build_schema() -> Schema:
         # without loading stored bodies: incremental update depends on it.
         id=ID(stored=True, unique=True, sortable=True),
         fp=ID(sortable=True),
-        title=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
-        summary=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
-        body=TEXT(analyzer=text, stored=True, phrase=True, chars=True),
+        # Documents and weights only: positions and character spans are in the sidecar.
+        title=TEXT(analyzer=text, stored=True, phrase=False),
+        summary=TEXT(analyzer=text, stored=True, phrase=False),
+        body=TEXT(analyzer=text, stored=True, phrase=False),
         date=DATETIME(stored=True, sortable=True),
         categories=KEYWORD(stored=True, commas=True, lowercase=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),

@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 import numpy as np
 from whoosh import query as Q
 from whoosh import scoring
-from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.times import datetime_to_long, long_to_datetime
 
@@ -263,11 +262,6 @@ class Engine:
         local.current = local.pins > 0
         return local.searcher
 
-    def warm(self) -> None:
-        """Load what some queries need and a first search does not (jieba's dictionary,
-        for blocks like ``deepseek-r1``): for a server to call in the background."""
-        analysis.ensure_jieba()
-
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
         """Use one searcher (one index generation) for the whole block.
@@ -437,8 +431,7 @@ class Engine:
         cache = self._local.extra
         scorer = cache.get(key)
         if scorer is None:
-            folder = getattr(getattr(searcher._ix, "storage", None), "folder", None)
-            scorer = cache[key] = fastscore.Scorer(searcher, BM25_PARAMS, folder)
+            scorer = cache[key] = fastscore.Scorer(searcher, BM25_PARAMS)
         return scorer
 
     def _dates(self, searcher: WhooshSearcher) -> np.ndarray:
@@ -527,6 +520,29 @@ class Engine:
         if not parsed.clauses:
             return []
         return explain.leaves(self._all_query(parsed))
+
+    @_pinned
+    def explain(self, text: str, hits: Sequence[Hit]) -> dict[str, explain.Explanation]:
+        """hit id -> the hit's score split by field and term of the query for ``text``
+        (what is left over is the proximity bonus)."""
+        searcher = self.searcher()
+        terms = self.explain_terms(text)
+        scorer = self._scorer(searcher)
+        scored: dict[Q.Query, np.ndarray] = {}
+
+        def leaf_score(q: Q.Query, docnum: int) -> float:
+            if q not in scored:
+                scored[q] = scorer.evaluate(q)[0]
+            return float(scored[q][docnum])
+
+        out = {}
+        for hit in hits:
+            docnum = searcher.document_number(id=hit.id)
+            if docnum is not None:
+                out[hit.id] = explain.explain(
+                    searcher, docnum, terms, score=hit.score, leaf_score=leaf_score
+                )
+        return out
 
     # -- searching ---------------------------------------------------------------------
 
@@ -682,32 +698,12 @@ class Engine:
     def _spans(
         self, searcher: WhooshSearcher, fieldname: str, docnums: list[int], terms: set[str]
     ) -> dict[int, dict[highlight.Span, str]]:
-        """docnum -> {span: term} from the stored character offsets of ``terms``."""
+        """docnum -> {span: term}: the character spans of ``terms`` (every written form of
+        them) that the index recorded for those documents."""
         wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
-        fast = self._scorer(searcher).spans(
+        return self._scorer(searcher).spans(
             fieldname, docnums, {word.encode("utf-8"): t for t, word in sorted(wanted)}
         )
-        if fast is not None:
-            return fast
-        reader = searcher.reader()
-        out: dict[int, dict[highlight.Span, str]] = {d: {} for d in docnums}
-        ordered = sorted(docnums)
-        for term, word in sorted(wanted):
-            try:
-                m = reader.postings(fieldname, word)
-            except TermNotFound:
-                continue
-            for docnum in ordered:
-                if not m.is_active():
-                    break
-                if m.id() < docnum:
-                    m.skip_to(docnum)
-                    if not m.is_active():
-                        break
-                if m.id() == docnum:
-                    for _, s, e in m.value_as("characters"):
-                        out[docnum][(s, e)] = term
-        return out
 
     def _hits(
         self, searcher: WhooshSearcher, window: list[tuple[float, int]], terms: set[str], start: int

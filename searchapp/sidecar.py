@@ -1,23 +1,26 @@
-"""Columnar postings kept beside each Whoosh segment (a "sidecar" file per segment).
+"""The positional half of the index: columnar postings beside each Whoosh segment.
 
-Whoosh stores a term's postings in pickled, zlib-compressed blocks of 128, each posting's
-positions and character spans pickled inside. Reading them costs 2-3 µs a posting, so one
-common word (特朗普: 2,600 postings over three fields) took more than the whole budget of a
-search, and phrases, proximity and highlighting paid it again. When the indexer writes a
-segment it also writes ``<segment id>.sap``, the same postings of the full-text fields as
-flat arrays:
+Whoosh stores each posting's positions and character spans pickled and zlib-compressed in
+blocks of 128. Reading them cost 2-3 µs a posting, so one common word (特朗普: 2,600
+postings over three fields) took more than the whole budget of a search, and phrases,
+proximity and highlighting paid it again; writing them was a third of a rebuild. So the
+Whoosh segments keep, for the full-text fields, only what Whoosh needs for BM25F (the
+documents and weights of each term, the field lengths, the stored text), and each segment
+gets a sidecar file ``<segment id>.sap`` with its full-text postings as flat arrays:
 
 * terms in byte order (Whoosh's order), each with a range of postings;
-* per posting: the document number (uint32), the weight (float32, Whoosh's own: the
-  term frequency) and a range of occurrences;
+* per posting: the document number (uint32), the weight (float32, the term frequency,
+  as in Whoosh's postings) and a range of occurrences;
 * per occurrence: the token position and its character span in the original text;
-* per document: the field's length byte (Whoosh's own lossy encoding, for BM25).
+* per document: the field's length byte (Whoosh's own lossy encoding, for BM25);
+* per document: its id and fingerprint (what ``update`` compares with the corpus);
+* the sizes of the segment's Whoosh files, to tell a truncated one before reading it.
 
 The searcher maps the file and works on whole posting lists with numpy
-(:mod:`searchapp.fastscore`). The file is derived data and optional: a segment without a
-usable one (written by other code, damaged on disk) is searched through Whoosh itself,
-with the same results. It is named after its segment, so Whoosh's own clean-up deletes it
-with the segment, and it is written before the commit that makes its segment visible.
+(:mod:`searchapp.fastscore`): terms, phrases, proximity and highlight spans. A segment
+needs its sidecar (one missing or damaged is a damaged index, to rebuild). It is named
+after its segment, so Whoosh's own clean-up deletes it with the segment, and it is written
+before the commit that makes its segment visible.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import os
 import struct
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,7 @@ from typing import Any
 import numpy as np
 
 EXTENSION = ".sap"
-MAGIC = b"SAPOST02"
+MAGIC = b"SAPOST03"
 #: magic, then the JSON header's length; arrays start 8-byte aligned after the header.
 _PREFIX = struct.Struct("<8sI")
 _ALIGN = 8
@@ -91,11 +94,21 @@ class SidecarRecorder:
         self._vocab = _Vocabulary()
         self._fields = {name: _Occurrences() for name in fields}
         self._lengths: dict[str, Sequence[int] | None] = {}
+        #: every document's id and fingerprint, by document number (for ``update``)
+        self._ids: list[str] = []
+        self._fps: list[str] = []
         self.valid = True
 
     def invalidate(self) -> None:
         """This segment gets no sidecar (it is searched through Whoosh)."""
         self.valid = False
+
+    def add_document(self, docnum: int, doc_id: str, fingerprint: str) -> None:
+        """A new document's id and fingerprint (documents come in number order)."""
+        if docnum != len(self._ids):
+            raise ValueError(f"document {docnum} added out of order")
+        self._ids.append(doc_id)
+        self._fps.append(fingerprint)
 
     def add_tokens(self, docnum: int, fieldname: str, tokens: Sequence[Token]) -> None:
         """One document's tokens for one field: (text, position, start, end)."""
@@ -116,6 +129,12 @@ class SidecarRecorder:
             self.invalidate()
         if not self.valid:
             return
+        live = np.flatnonzero(docmap >= 0)
+        if len(live) and docmap[live[0]] != len(self._ids):
+            raise ValueError("merged documents added out of order")
+        ids, fps = side.doc_ids(), side.doc_fps()
+        self._ids.extend(ids[i] for i in live.tolist())
+        self._fps.extend(fps[i] for i in live.tolist())
         for fieldname, occ in self._fields.items():
             fa = side.fields.get(fieldname)
             if fa is None:
@@ -146,20 +165,64 @@ class SidecarRecorder:
         document has the field)."""
         self._lengths[fieldname] = length_bytes
 
-    def write(self, path: Path, doc_count: int, files: dict[str, int] | None = None) -> None:
-        """Write the sidecar of a segment of ``doc_count`` documents; ``files`` are the
-        segment's Whoosh files and their sizes, recorded so a reader can tell a truncated
-        or missing file before it reads a posting from it."""
+    def finish(self, doc_count: int) -> None:
+        """Sort the occurrences into posting arrays (after :meth:`set_lengths`)."""
         terms = sorted(self._vocab)
         rank = np.empty(len(terms), dtype=np.uint32)
         rank[np.fromiter(map(self._vocab.__getitem__, terms), np.int64, len(terms))] = np.arange(
             len(terms), dtype=np.uint32
         )
-        header: dict[str, Any] = {"doc_count": doc_count, "files": files or {}, "fields": {}}
+        self._doc_count = doc_count
+        self._arrays = {
+            name: _field_arrays(occ, rank, terms, doc_count, self._lengths.get(name))
+            for name, occ in self._fields.items()
+        }
+        self._fields = {}  # the sorted arrays are all that is needed from here on
+
+    def whoosh_postings(self, fieldname: str) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """The field's postings as Whoosh's writer takes them, in (term, document) order:
+        (field, term, document, weight, value). The value is what Whoosh's ``Frequency``
+        format stores, the term frequency as a big-endian uint32; the positions live in
+        the sidecar."""
+        arrays = self._arrays[fieldname]
+        blob = arrays["blob"]
+        offsets = arrays["term_offsets"].tolist()
+        bounds = arrays["term_postings"].tolist()
+        docs = arrays["docs"].tolist()
+        weights = arrays["weights"].tolist()
+        values = arrays["weights"].astype(">u4").tobytes()
+        for i in range(len(bounds) - 1):
+            term = blob[offsets[i] : offsets[i + 1]]
+            for j in range(bounds[i], bounds[i + 1]):
+                yield fieldname, term, docs[j], weights[j], values[4 * j : 4 * j + 4]
+
+    def write(self, path: Path, files: dict[str, int] | None = None) -> None:
+        """Write the sidecar (after :meth:`finish`); ``files`` are the segment's Whoosh
+        files and their sizes, recorded so a reader can tell a truncated or missing file
+        before it reads a posting from it."""
+        header: dict[str, Any] = {"doc_count": self._doc_count, "files": files or {}, "fields": {}}
         chunks: list[bytes] = []
         offset = 0
-        for name, occ in self._fields.items():
-            arrays = _field_arrays(occ, rank, terms, doc_count, self._lengths.get(name))
+
+        def put(data: bytes) -> int:
+            nonlocal offset
+            start = offset
+            chunks.append(data)
+            offset += len(data)
+            pad = -offset % _ALIGN
+            if pad:
+                chunks.append(b"\0" * pad)
+                offset += pad
+            return start
+
+        documents: dict[str, int] = {}
+        for key, values in (("ids", self._ids), ("fps", self._fps)):
+            blob, offsets = _strings(values)
+            documents[key] = put(blob)
+            documents[f"{key}_len"] = len(blob)
+            documents[f"{key}_offsets"] = put(offsets.tobytes())
+        header["documents"] = documents
+        for name, arrays in self._arrays.items():
             info: dict[str, int] = {
                 "terms": len(arrays["term_postings"]) - 1,
                 "postings": len(arrays["docs"]),
@@ -168,14 +231,7 @@ class SidecarRecorder:
             }
             for key in ("blob", *(a for a, _, _ in _ARRAYS)):
                 data = arrays[key]
-                info[key] = offset
-                raw = data if isinstance(data, bytes) else data.tobytes()
-                chunks.append(raw)
-                offset += len(raw)
-                pad = -offset % _ALIGN
-                if pad:
-                    chunks.append(b"\0" * pad)
-                    offset += pad
+                info[key] = put(data if isinstance(data, bytes) else data.tobytes())
             header["fields"][name] = info
         head = json.dumps(header).encode("utf-8")
         prefix = _PREFIX.pack(MAGIC, len(head)) + head
@@ -183,6 +239,15 @@ class SidecarRecorder:
         with open(path, "wb") as fh:
             fh.write(prefix)
             fh.writelines(chunks)
+
+
+def _strings(values: list[str]) -> tuple[bytes, np.ndarray]:
+    """UTF-8 strings as one blob and their offsets in it."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.uint32)
+    if encoded:
+        offsets[1:] = np.cumsum([len(e) for e in encoded])
+    return b"".join(encoded), offsets
 
 
 def _field_arrays(
@@ -362,6 +427,39 @@ class Sidecar:
             name: FieldArrays(self._map, base, info, self.doc_count)
             for name, info in header["fields"].items()
         }
+        self._base = base
+        self._documents: dict[str, int] = header["documents"]
+        self._strings: dict[str, list[str]] = {}
+        if base + self._documents["fps_offsets"] + 4 * (self.doc_count + 1) > size:
+            raise ValueError("sidecar truncated")
+
+    def doc_ids(self) -> list[str]:
+        """Every document's id, by document number (deleted ones included)."""
+        return self._read_strings("ids")
+
+    def doc_fps(self) -> list[str]:
+        """Every document's fingerprint (modification time, size, checksum)."""
+        return self._read_strings("fps")
+
+    def _read_strings(self, key: str) -> list[str]:
+        if key not in self._strings:
+            info, base = self._documents, self._base
+            offsets = _small_array(
+                np.frombuffer(
+                    self._map, np.uint32, self.doc_count + 1, base + info[f"{key}_offsets"]
+                )
+            )
+            blob = bytes(self._map[base + info[key] : base + info[key] + info[f"{key}_len"]])
+            text = blob.decode("utf-8")
+            if len(text) == len(blob):  # ASCII: byte offsets are character offsets
+                self._strings[key] = [
+                    text[offsets[i] : offsets[i + 1]] for i in range(self.doc_count)
+                ]
+            else:
+                self._strings[key] = [
+                    blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(self.doc_count)
+                ]
+        return self._strings[key]
 
 
 def for_reader(reader: Any) -> Sidecar | None:

@@ -154,10 +154,11 @@ _verified: set[str] = set()
 
 
 def verify_segments(ix: FileIndex) -> None:
-    """Raise :class:`IndexCorrupt` when a segment file is missing or not the size it was
-    written with (as its sidecar recorded). Whoosh reads postings and stored fields
-    lazily, so without this a truncated file would only fail in the middle of a search.
-    Each segment is checked once per process: segment files never change."""
+    """Raise :class:`IndexCorrupt` when a segment's sidecar is missing or damaged, or one
+    of its files is missing or not the size it was written with (as the sidecar recorded).
+    Whoosh reads postings and stored fields lazily, so without this a truncated file would
+    only fail in the middle of a search. Each segment is checked once per process:
+    segment files never change."""
     folder = Path(ix.storage.folder)
     for segment in ix._segments():
         segment_id = segment.segment_id()
@@ -165,7 +166,12 @@ def verify_segments(ix: FileIndex) -> None:
         if key in _verified:
             continue
         side = sidecar.load(folder, segment_id)
-        for name, size in (side.files if side is not None else {}).items():
+        if side is None or side.doc_count != segment.doc_count_all():
+            name = f"{segment_id}{sidecar.EXTENSION}"
+            raise IndexCorrupt(
+                f"the index in {folder} cannot be read (file {name} is missing or damaged)"
+            )
+        for name, size in side.files.items():
             try:
                 actual = (folder / name).stat().st_size
             except OSError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -150,7 +149,6 @@ def _start_timer() -> None:
         current_app.extensions[WARMED] = True
         eng = engine()
         suggest.refresh(_owner(eng), _opener(eng))
-        threading.Thread(target=eng.warm, name="searchapp-warm", daemon=True).start()
 
 
 WARMED = "searchapp.vocabulary-warmed"
@@ -595,19 +593,7 @@ def _did_you_mean(sr: SearchRequest, result: ResultPage) -> dict[str, str] | Non
 
 def _explanations(sr: SearchRequest, result: ResultPage) -> dict[str, explain.Explanation]:
     """hit id -> its score split by field and term (``explain=1``)."""
-    eng = engine()
-    searcher = eng.searcher()
-    builder = getattr(eng, "explain_terms", None)  # the query the engine really ran
-    if builder is not None:
-        terms = builder(sr.q)
-    else:
-        terms = explain.terms_for_text(sr.q, searcher.reader(), eng.forms)
-    out = {}
-    for hit in result.hits:
-        docnum = searcher.document_number(id=hit.id)
-        if docnum is not None:
-            out[hit.id] = explain.explain(searcher, docnum, terms, score=hit.score)
-    return out
+    return engine().explain(sr.q, result.hits)
 
 
 def _related(doc_id: str) -> related.Related | None:

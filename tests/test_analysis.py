@@ -116,17 +116,17 @@ import sys
 from pathlib import Path
 from searchapp import analysis
 analysis.configure(Path(sys.argv[1]))
-first = analysis.query_terms("人工智能开源模型 DeepSeek 軟體")
-loaded_after_plain = "jieba" in sys.modules
-special = analysis.query_terms("deepseek-r1 增长 3.5%")
-print(first, special)
-print(loaded_after_plain, "jieba" in sys.modules)
+plain = analysis.query_terms("人工智能开源模型 DeepSeek 軟體")
+symbols = analysis.query_terms("deepseek-r1 增长 3.5% www.qq.com")
+indexed = [t[0] for t in analysis.token_tuples("人工智能开源模型")]
+print(plain, symbols, indexed)
+print("jieba" in sys.modules)
 """
 
 
-def test_a_search_only_process_loads_jieba_only_when_a_query_needs_it(tmp_path: Path) -> None:
-    """rjieba answers plain queries from the cached word list; a block only jieba
-    segments (``deepseek-r1``) loads jieba, with the same words, on demand."""
+def test_a_process_with_the_cache_never_loads_jieba(tmp_path: Path) -> None:
+    """rjieba with the cached word list answers queries and makes the sub-words of
+    indexing; jieba's own dictionary is loaded once per machine, to make the cache."""
     import subprocess
     import sys
 
@@ -134,7 +134,7 @@ def test_a_search_only_process_loads_jieba_only_when_a_query_needs_it(tmp_path: 
     userdict.write_text("开源模型 50000\n", encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
 
-    def run() -> str:
+    def run() -> list[str]:
         done = subprocess.run(
             [sys.executable, "-c", SEARCH_ONLY, str(userdict)],
             capture_output=True,
@@ -143,10 +143,40 @@ def test_a_search_only_process_loads_jieba_only_when_a_query_needs_it(tmp_path: 
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
+        return done.stdout.splitlines()
 
-    first = run()  # may load jieba to make the word cache (on a fresh machine)
+    first = run()  # may load jieba to make the cache (on a fresh machine)
     second = run()
-    tokens = "['人工智能', '开源模型', 'deepseek', '软体'] ['deepseek', 'r1', '增长', '3.5%']"
-    assert first.splitlines()[0] == second.splitlines()[0] == tokens
-    assert second.splitlines()[1] == "False True"
+    tokens = (
+        "['人工智能', '开源模型', 'deepseek', '软体'] "
+        "['deepseek', 'r1', '增长', '3.5%', 'www', 'qq', 'com'] "
+        "['人工', '智能', '人工智能', '开源', '模型', '开源模型']"
+    )
+    assert first[0] == second[0] == tokens
+    assert second[1] == "False"
+
+
+SIDE_TABLES = """
+from searchapp import analysis
+analysis.configure(None)
+analysis.ensure_jieba()
+freq = analysis.jieba.dt.FREQ
+print(analysis._grams == {w for w, n in freq.items() if n and 2 <= len(w) <= 3})
+print(sorted(analysis._symbol_words))
+"""
+
+
+def test_the_cached_tables_are_jiebas_dictionary() -> None:
+    """The sub-word table rjieba uses is jieba's own 2- and 3-character words."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", SIDE_TABLES],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True", "['AT&T', 'C#', 'C++', 'c#', 'c++', 'γ射线']"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -30,15 +31,8 @@ def engine(built: tuple[Path, Path]) -> Iterator[Engine]:
 
 def explained(engine: Engine, text: str, **kwargs: Any) -> list[tuple[Any, explain.Explanation]]:
     page = engine.search(text, **kwargs)
-    searcher = engine.searcher()
-    terms = explain.terms_for_text(text, searcher.reader(), engine.forms)
-    return [
-        (
-            hit,
-            explain.explain(searcher, searcher.document_number(id=hit.id), terms, score=hit.score),
-        )
-        for hit in page.hits
-    ]
+    why = engine.explain(text, page.hits)
+    return [(hit, why[hit.id]) for hit in page.hits]
 
 
 def parts(why: explain.Explanation) -> list[tuple[str, str, float]]:
@@ -104,20 +98,18 @@ def test_sorted_by_date_the_total_is_the_sum(engine: Engine) -> None:
 
 
 def test_a_document_without_the_words_has_no_parts(engine: Engine) -> None:
-    searcher = engine.searcher()
-    terms = explain.terms_for_text("芯片", searcher.reader(), engine.forms)
-    why = explain.explain(searcher, searcher.document_number(id="politics/marx.txt"), terms)
+    marx = SimpleNamespace(id="politics/marx.txt", score=0.0)
+    why = engine.explain("芯片", [marx])["politics/marx.txt"]
     assert why == explain.Explanation(total=0.0, parts=(), bonus=0.0)
     assert why.as_dict() == {"total": 0.0, "parts": [], "bonus": 0.0}
 
 
-def test_terms_for_text(engine: Engine) -> None:
-    reader = engine.searcher().reader()
-    assert explain.terms_for_text("title:芯片 -英伟达 tag:qq", reader, engine.forms) == [
+def test_the_terms_are_those_of_the_query_the_engine_runs(engine: Engine) -> None:
+    assert engine.explain_terms("title:芯片 -英伟达 tag:qq") == [
         ("title", "芯片", 2.0),
         ("title", "晶片", 2.0),
     ]
-    assert explain.terms_for_text("", reader, engine.forms) == []
+    assert engine.explain_terms("") == []
 
 
 def test_leaves_of_a_whoosh_query() -> None:
