@@ -226,8 +226,12 @@ def search(
     note = (
         " (no article has every word; showing articles with some)" if result.mode == "any" else ""
     )
+    if result.mode == "all" and result.partial:
+        note = f" ({result.exact} with every word, then {result.partial} with some)"
     click.echo(f"{result.total} results ({result.took_ms / 1000:.3f} s){note}")
     for hit in result.hits:
+        if result.partial and result.exact and hit.rank == result.exact + 1:
+            click.echo("\n-- with only some of the words --")
         date = hit.date.strftime("%Y-%m-%d") if hit.date else "----------"
         click.echo(f"\n{hit.rank}. {hit.title}")
         click.echo(f"   {date}  {hit.source or '-'}  {hit.id}")

@@ -127,6 +127,8 @@ class Scorer:
                 self._into(child, scores, matched)
         elif kind is Q.And and q.boost == 1.0:
             self._and(q.subqueries, scores, matched)
+        elif kind is Q.AndMaybe and q.boost == 1.0:
+            self._and_maybe(q.a, q.b, scores, matched)
         elif kind is Q.Every and q.fieldname is None:
             matched[:] = True
         else:
@@ -154,6 +156,19 @@ class Scorer:
             total += s
         scores[both] += total[both]
         matched |= both
+
+    def _and_maybe(self, a: Q.Query, b: Q.Query, scores: np.ndarray, matched: np.ndarray) -> None:
+        """Documents matching ``a``, with ``b``'s score added where it matches too."""
+        s_a = np.zeros(self.size, dtype=np.float64)
+        m_a = np.zeros(self.size, dtype=bool)
+        self._into(a, s_a, m_a)
+        if not m_a.any():
+            return
+        s_b = np.zeros(self.size, dtype=np.float64)
+        m_b = np.zeros(self.size, dtype=bool)
+        self._into(b, s_b, m_b)
+        scores[m_a] += s_a[m_a] + s_b[m_a]
+        matched |= m_a
 
     def _whoosh(
         self, q: Q.Query, seg: _Segment, sub: Any, scores: np.ndarray, matched: np.ndarray

@@ -1,6 +1,7 @@
 """Parse what a person types into a structured query. Never raises.
 
-Syntax: words (segmented by the analyzer, all must match), ``"quoted phrase"``,
+Syntax: words (segmented by the analyzer, all must match but function and question
+words such as 的 and 多少, see :data:`OPTIONAL_WORDS`), ``"quoted phrase"``,
 ``-exclude`` / ``-"phrase"``, ``A OR B`` (also ``|``), field prefixes ``title:``,
 ``body:``, ``summary:`` (restrict the text fields) and ``tag:``, ``category:``,
 ``source:``, ``lang:`` (filters). ``AND``, parentheses and unknown prefixes are read as
@@ -37,6 +38,21 @@ _OR_WORDS = {"OR", "|", "||", "或"}
 _IGNORED_WORDS = {"AND", "&&", "&", "NOT"}
 
 
+#: Words that carry a sentence's grammar or its question, not its subject. A query does
+#: not require them when it has other words (an article that has them scores a little
+#: more): the answer to "广州法院提出了多少条措施" says how many measures, not "多少".
+#: Folded (simplified) forms, as the analyzer gives them.
+OPTIONAL_WORDS = frozenset(
+    """
+    的 地 得 了 着 过 吧 啊 呀 吗 呢 么 嘛 之 其 也 都 就 而 又 并 且 或 及 与 和 跟 同
+    在 于 对 把 被 将 为 从 到 向 由 以 给 让 该 这 那 此 这个 那个 这些 那些 个 是 有 会 要
+    能 可 可以 已 已经 还 曾 中 上 下 里
+    什么 甚么 啥 哪 哪个 哪些 哪里 哪儿 哪家 哪天 哪年 哪一天 哪一年 几 几个 几时 多少
+    多久 多大 多长 多远 多高 谁 怎么 怎样 怎么样 如何 为什么 为何 是否 是不是 有没有
+    """.split()
+)
+
+
 @dataclass(frozen=True)
 class Unit:
     """One thing that must match: a term (or its forms) or a phrase, in some fields."""
@@ -44,6 +60,19 @@ class Unit:
     terms: tuple[str, ...]
     phrase: bool = False
     fields: tuple[str, ...] = tuple(TEXT_FIELDS)
+    #: typed in quotes (a one-word "phrase" is a plain term, but one the reader insists on)
+    quoted: bool = False
+
+    @property
+    def optional(self) -> bool:
+        """A function or question word typed without quotes or field (see
+        :data:`OPTIONAL_WORDS`): not required when the query has other words."""
+        return (
+            not self.phrase
+            and not self.quoted
+            and self.fields == tuple(TEXT_FIELDS)
+            and self.terms[0] in OPTIONAL_WORDS
+        )
 
     @property
     def label(self) -> str:
@@ -106,7 +135,7 @@ def _units_for(text: str, fields: tuple[str, ...], phrase: bool) -> tuple[Unit, 
         return ()
     if phrase and len(terms) > 1:
         return (Unit(terms, phrase=True, fields=fields),)
-    return tuple(Unit((t,), fields=fields) for t in terms)
+    return tuple(Unit((t,), fields=fields, quoted=phrase) for t in terms)
 
 
 def parse(text: str) -> ParsedQuery:

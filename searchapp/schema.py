@@ -16,7 +16,7 @@ SCHEMA_VERSION = "3"
 INDEX_NAME = "MAIN"
 
 #: Full-text fields searched by a plain query, with their BM25F weights.
-TEXT_FIELDS: dict[str, float] = {"title": 2.0, "summary": 1.2, "body": 1.0}
+TEXT_FIELDS: dict[str, float] = {"title": 1.5, "summary": 1.2, "body": 1.0}
 
 #: Keyword fields a user can filter on; query syntax name -> index field.
 FILTER_FIELDS: dict[str, str] = {

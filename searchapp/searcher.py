@@ -43,6 +43,9 @@ PAIR_WEIGHT = 0.5
 MAX_SPLIT_WORD = 6
 #: How many of the best documents get the proximity bonus (see Engine._rerank).
 RERANK_DEPTH = 100
+#: When fewer articles than this have every word, articles with some of the words follow
+#: them (ranked after all of them), as a reader would look next.
+FILL_BELOW = 10
 
 T = TypeVar("T")
 BM25_PARAMS = fastscore.Bm25(k1=K1, default_b=B, field_b=FIELD_B, text_fields=tuple(TEXT_FIELDS))
@@ -90,6 +93,14 @@ class ResultPage:
     facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
     date_from: datetime | None = None
     date_to: datetime | None = None
+    #: How many of ``total`` have every word; they rank first, the rest (partial matches,
+    #: see :data:`FILL_BELOW`) follow. ``None``: all of them (no partial matches added).
+    exact: int | None = None
+
+    @property
+    def partial(self) -> int:
+        """How many results have only some of the words."""
+        return 0 if self.exact is None else self.total - self.exact
 
     @property
     def pages(self) -> int:
@@ -340,7 +351,7 @@ class Engine:
             parts = self._split_unknown(reader, term, fields)
             if len(parts) < 2 or not all(self._known(reader, p, fields) for p in parts):
                 return (unit,)
-            return tuple(Unit((p,), fields=unit.fields) for p in parts)
+            return tuple(Unit((p,), fields=unit.fields, quoted=unit.quoted) for p in parts)
 
         changed = False
         clauses = []
@@ -371,20 +382,44 @@ class Engine:
         return Q.Or([self._form_query(f, form) for f in unit.fields for form in forms])
 
     def _all_query(self, parsed: ParsedQuery) -> Q.Query:
-        clauses = []
+        """Every word required, but function and question words (``Unit.optional``) when
+        the query has other words: those only add to the score of documents that have
+        them."""
+        relax = any(not u.optional for u in self._units(parsed))
+        required, optional = [], []
         for clause in parsed.clauses:
-            alts = [Q.And([self._unit_query(u) for u in alt]) for alt in clause.alternatives]
-            clauses.append(alts[0] if len(alts) == 1 else Q.Or(alts))
-        return Q.And(clauses) if clauses else Q.Every()
+            if relax and all(u.optional for alt in clause.alternatives for u in alt):
+                optional.extend(self._unit_query(u) for alt in clause.alternatives for u in alt)
+                continue
+            alts = []
+            for alt in clause.alternatives:
+                need = [u for u in alt if not (relax and u.optional)] or list(alt)
+                maybe = [u for u in alt if u not in need]
+                q: Q.Query = Q.And([self._unit_query(u) for u in need])
+                if maybe:
+                    q = Q.AndMaybe(q, Q.Or([self._unit_query(u) for u in maybe]))
+                alts.append(q)
+            required.append(alts[0] if len(alts) == 1 else Q.Or(alts))
+        if not required:
+            return Q.Every()
+        q = Q.And(required)
+        return Q.AndMaybe(q, Q.Or(optional)) if optional else q
+
+    @staticmethod
+    def _units(parsed: ParsedQuery) -> list[Unit]:
+        return [u for c in parsed.clauses for alt in c.alternatives for u in alt]
 
     def _any_query(self, parsed: ParsedQuery) -> Q.Query:
-        units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
-        return Q.Or([self._unit_query(u) for u in units])
+        """Any of the words; function and question words only count if nothing else is
+        typed (an article is not a partial match for having 的)."""
+        units = self._units(parsed)
+        words = [u for u in units if not u.optional] or units
+        return Q.Or([self._unit_query(u) for u in words])
 
     @staticmethod
     def _pairs(parsed: ParsedQuery) -> list[Q.Query]:
         """Sequential dependence: reward query words that occur close together, as typed."""
-        units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
+        units = Engine._units(parsed)
         return [
             Q.Phrase(
                 f, [a.terms[-1], b.terms[0]], slop=PAIR_SLOP, boost=TEXT_FIELDS[f] * PAIR_WEIGHT
@@ -575,6 +610,7 @@ class Engine:
         allowed = self._allowed(searcher, parsed, filters, date_from, date_to)
         excluded = self._excluded(searcher, parsed)
         mode = "empty"
+        partial_from: int | None = None
         found: list[tuple[float, int]] = []
         total = 0
         matched: np.ndarray | None = None
@@ -593,14 +629,26 @@ class Engine:
             found, total, matched = self._run(
                 searcher, q, page, pagelen, sort, allowed, excluded, bonus
             )
-            units = sum(len(alt) for c in parsed.clauses for alt in c.alternatives)
-            if total == 0 and units > 1 and (allowed is None or allowed.any()):
-                mode = "any"
-                q = self._any_query(parsed)
-                bonus = self._pairs(parsed)
-                found, total, matched = self._run(
-                    searcher, q, page, pagelen, sort, allowed, excluded, bonus
+            units = self._units(parsed)
+            words = sum(1 for u in units if not u.optional) or len(units)
+            if total < FILL_BELOW and words > 1 and (allowed is None or allowed.any()):
+                # Too few have every word: those with some follow (all of them, if none).
+                exact = total
+                skip = matched if excluded is None else (excluded | matched)
+                more, extra, also = self._run(
+                    searcher,
+                    self._any_query(parsed),
+                    page,
+                    pagelen,
+                    sort,
+                    allowed,
+                    skip,
+                    self._pairs(parsed),
                 )
+                if extra:
+                    found, total, matched = found + more, total + extra, matched | also
+                    mode = "all" if exact else "any"
+                    partial_from = exact
         counts = self._facets(searcher, matched) if facets and matched is not None and total else {}
         start = (page - 1) * pagelen
         window = found[start : start + pagelen]
@@ -622,6 +670,7 @@ class Engine:
             facets=counts,
             date_from=date_from,
             date_to=date_to,
+            exact=partial_from,
         )
 
     def _facets(

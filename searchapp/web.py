@@ -34,6 +34,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from searchapp import config, explain, related, store, suggest
 from searchapp.query import MAX_UNITS
+from searchapp.schema import TEXT_FIELDS
 from searchapp.searcher import Engine, ResultPage, clamp_page
 from searchapp.serialize import page_to_dict
 from searchapp.synonyms import load_synonyms
@@ -111,6 +112,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(_static_url, "static_url")
     app.add_template_filter(_score, "score")
     app.add_template_filter(_day, "day")
+    app.add_template_filter(_weight, "weight")
     if not log.handlers and not app.testing:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
@@ -212,6 +214,10 @@ def _static_url(filename: str) -> str:
         if not current_app.debug:
             _static_hashes[filename] = version
     return url_for("static", filename=filename, v=version)
+
+
+def _weight(value: float) -> str:
+    return f"{value:g}"
 
 
 def _day(value: datetime | None) -> str:
@@ -555,7 +561,8 @@ def _did_you_mean(sr: SearchRequest, result: ResultPage) -> dict[str, str] | Non
     none with every word; checked with the engine and the page's filters."""
     if not sr.q or result.mode not in ("all", "any"):
         return None
-    if result.mode == "all" and result.total >= FEW_RESULTS:
+    exact = result.total if result.exact is None else result.exact
+    if result.mode == "all" and exact >= FEW_RESULTS:
         return None
     eng = engine()
     counter = getattr(eng, "count", None)
@@ -573,9 +580,11 @@ def _did_you_mean(sr: SearchRequest, result: ResultPage) -> dict[str, str] | Non
             date_from=sr.date_from,
             date_to=sr.date_to,
         )
-        return page.total if page.mode == "all" else 0
+        if page.mode != "all":
+            return 0
+        return page.total if page.exact is None else page.exact
 
-    found = result.total if result.mode == "all" else 0
+    found = exact if result.mode == "all" else 0
     try:
         vocab = vocabulary()
         if vocab is None:
@@ -657,6 +666,7 @@ def search() -> Any:
         result=result,
         suggestion=_did_you_mean(sr, result),
         field_labels=FIELD_LABELS,
+        field_weights=TEXT_FIELDS,
         hits=[
             {
                 "hit": hit,

@@ -154,3 +154,16 @@ def test_python_dash_m_entry_point(paths: tuple[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "15 indexed" in proc.stdout
     assert proc.stderr.count("\n") <= 2  # only the tricky article's warning, no progress bar
+
+
+def test_search_shows_where_partial_matches_begin(built: tuple[Path, Path]) -> None:
+    corpus, index = built
+    out = run("search", "量子计算", "--corpus", str(corpus), "--index", str(index)).output
+    assert out.startswith("2 results (")
+    assert "(1 with every word, then 1 with some)" in out.splitlines()[0]
+    first, divider, second = (
+        out.index("long.txt"),
+        out.index("-- with only some of the words --"),
+        out.index("tech/chips.md"),
+    )
+    assert first < divider < second

@@ -38,6 +38,9 @@ QUERIES = [
     "不存在的词语组合 DeepSeek",
     "马克思",
     "R1",
+    "英伟达发布了什么芯片",  # optional words: AndMaybe
+    "什么 OR 人工智能 开源 的",
+    "的 了",
 ]
 
 
@@ -68,7 +71,9 @@ def reference(searcher, q: Q.Query) -> dict[int, float]:
                 out[docnum] = score * q.boost
         return out
     parts = [reference(searcher, child) for child in q.subqueries]
-    if isinstance(q, Q.And):
+    if isinstance(q, Q.AndMaybe):  # the first part's documents, the second adding score
+        docs = set(parts[0])
+    elif isinstance(q, Q.And):
         docs = set.intersection(*(set(p) for p in parts)) if parts else set()
     else:
         docs = set().union(*parts)

@@ -108,6 +108,52 @@ def test_and_falls_back_to_or_when_nothing_has_every_word(engine: Engine) -> Non
     assert "long.txt" in ids(page)
 
 
+def test_function_and_question_words_are_not_required(engine: Engine) -> None:
+    # 了 and 什么 are the question's grammar: the answer need not contain them.
+    page = engine.search("英伟达发布了什么芯片", pagelen=10)
+    assert page.mode == "all"
+    assert ids(page)[0] == "tech/chips.md"
+    assert page.exact == engine.count("英伟达 发布 芯片") == 2
+    assert engine.count("英伟达发布了什么芯片") == 2
+
+
+def test_a_function_word_alone_or_quoted_is_required(engine: Engine) -> None:
+    assert query.parse("的").clauses[0].alternatives[0][0].optional
+    assert not query.parse('"的"').clauses[0].alternatives[0][0].optional
+    assert not query.parse("title:的").clauses[0].alternatives[0][0].optional
+    assert engine.search("的", pagelen=10).total == 7
+    assert engine.count('芯片 "什么"') == 0 < engine.count("芯片 什么")
+
+
+def test_too_few_with_every_word_are_followed_by_those_with_some(engine: Engine) -> None:
+    page = engine.search("量子计算", pagelen=10)
+    assert ids(page) == ["long.txt", "tech/chips.md"]  # chips.md has 计算, not 量子
+    assert (page.mode, page.total, page.exact, page.partial) == ("all", 2, 1, 1)
+    # A function word does not make an article a partial match (7 articles have 的).
+    assert ids(engine.search("的 量子计算", pagelen=10)) == ["long.txt", "tech/chips.md"]
+
+
+def test_partial_matches_page_after_the_exact_ones(engine: Engine) -> None:
+    full = engine.search("黄仁勋在哪里发布芯片", pagelen=10)
+    assert (full.total, full.exact) == (7, 1)
+    assert ids(full)[0] == "tech/chips.md"
+    paged = [engine.search("黄仁勋在哪里发布芯片", n, pagelen=2) for n in (1, 2, 3, 4)]
+    assert [p.total for p in paged] == [7, 7, 7, 7]
+    assert [p.pages for p in paged] == [4, 4, 4, 4]
+    assert [i for p in paged for i in ids(p)] == ids(full)
+    assert [h.rank for p in paged for h in p.hits] == list(range(1, 8))
+    newest = engine.search("黄仁勋在哪里发布芯片", pagelen=10, sort="newest")
+    assert ids(newest)[0] == "tech/chips.md"  # every word first, in any order
+    assert sorted(ids(newest)) == sorted(ids(full))
+
+
+def test_enough_exact_matches_are_not_padded(engine: Engine) -> None:
+    page = engine.search("DeepSeek", pagelen=10)
+    assert (page.exact, page.partial) == (None, 0)
+    page = engine.search("DeepSeek 人工智能", pagelen=10)  # 5 have both: too few, padded
+    assert page.exact == 5 and page.total == engine.count("DeepSeek OR 人工智能") > 5
+
+
 def test_ties_are_broken_by_date_newest_first(engine: Engine) -> None:
     assert ids(engine.search("寒潮")) == [
         "dup/weather-2025-01-07.txt",
@@ -158,7 +204,9 @@ def test_snippets_escape_document_html(engine: Engine) -> None:
 
 def test_match_deep_inside_a_long_article_is_highlighted(engine: Engine) -> None:
     page = engine.search("量子计算")
-    assert ids(page) == ["long.txt"]
+    # The one article with both words, then (too few for a page) one with only 计算.
+    assert ids(page) == ["long.txt", "tech/chips.md"]
+    assert (page.exact, page.partial) == (1, 1)
     assert "<mark>量子计算</mark>" in page.hits[0].snippet_html.replace("</mark><mark>", "")
 
 

@@ -226,7 +226,7 @@ def test_pagination_links(app):
 def test_script_in_title_is_escaped_in_results(client):
     r = client.get("/?q=安全测试")
     html = html_of(r)
-    assert "找到 1 条结果" in text_of(r)
+    assert "只有 1 篇文章包含所有词语，其后的 2 条结果只包含部分词语。" in text_of(r)
     assert "&lt;script&gt;alert(" in html
     assert "<script>alert" not in html
     assert "<img" not in html
@@ -373,6 +373,25 @@ def test_api_search_shape(client):
     assert "<mark>" in hit["snippet"]
     assert set(data["facets"]) == {"source", "tags", "script", "lang"}
     assert {"value": "qq", "count": 3} in data["facets"]["source"]
+
+
+def test_partial_matches_follow_the_exact_ones_under_a_divider(client):
+    r = client.get("/?q=量子计算")
+    html, text = html_of(r), text_of(r)
+    assert "找到 2 条结果" in text
+    assert "只有 1 篇文章包含所有词语，其后的 1 条结果只包含部分词语。" in text
+    assert html.count('<h2 class="partial-divider">以下结果只包含部分词语</h2>') == 1
+    exact, divider, partial = (
+        html.index('href="/doc/long.txt'),
+        html.index('class="partial-divider"'),
+        html.index('href="/doc/tech/chips.md'),
+    )
+    assert exact < divider < partial
+    assert html.count('class="hit hit--partial"') == 1
+    data = client.get("/api/search?q=量子计算").get_json()
+    assert (data["mode"], data["total"], data["exact"]) == ("all", 2, 1)
+    assert [h["id"] for h in data["hits"]] == ["long.txt", "tech/chips.md"]
+    assert client.get("/api/search?q=DeepSeek").get_json()["exact"] == 5
 
 
 def test_api_filters_and_dates(client):
@@ -708,8 +727,8 @@ def test_api_explain(client):
     first = data["hits"][0]
     assert first["id"] == "tech/chips.md"
     assert [(p["field"], p["term"]) for p in first["explain"]["parts"]] == [
-        ("title", "芯片"),
         ("body", "芯片"),
+        ("title", "芯片"),
         ("summary", "芯片"),
     ]
     assert "explain" not in client.get("/api/search?q=芯片").get_json()["hits"][0]
@@ -723,7 +742,8 @@ def test_explain_on_the_page(client):
     html, text = html_of(r), text_of(r)
     assert html.count('<details class="why">') == 4
     assert text.count("为什么是这个结果") == 4
-    assert "标题 芯片 2.75" in text  # field, term, BM25F part of tech/chips.md
+    assert "标题 芯片 2.06" in text  # field, term, BM25F part of tech/chips.md
+    assert "标题权重 1.5、摘要 1.2、正文 1）" in text
     assert "<meter" in html
     back = re.search(r'class="explain-toggle is-selected" href="([^"]+)"', html).group(1)
     assert "explain" not in unescape(back)
