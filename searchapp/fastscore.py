@@ -107,8 +107,13 @@ class Scorer:
         """The summed scores of ``queries`` (proximity phrases) for ``docnums``."""
         scores = np.zeros(self.size, dtype=np.float64)
         matched = np.zeros(self.size, dtype=bool)
+        # Positions are only gathered for the candidates: the costly part of a phrase.
+        only = np.unique(np.asarray(docnums, dtype=np.int64))
         for q in queries:
-            self._into(q, scores, matched)
+            if type(q) is Q.Phrase and q.slop == 1 and q.fieldname in self.params.text_fields:
+                self._phrase(q, scores, matched, only)
+            else:
+                self._into(q, scores, matched)
         return scores[docnums]
 
     # -- evaluation -------------------------------------------------------------------
@@ -204,9 +209,16 @@ class Scorer:
             scores[at] += s
             matched[at] = True
 
-    def _phrase(self, q: Q.Phrase, scores: np.ndarray, matched: np.ndarray) -> None:
+    def _phrase(
+        self,
+        q: Q.Phrase,
+        scores: np.ndarray,
+        matched: np.ndarray,
+        only: np.ndarray | None = None,
+    ) -> None:
         """Words at consecutive positions (Whoosh's ``Phrase`` with ``slop=1``), scored as
-        Whoosh does: the sum of the words' BM25 scores in the field, times the boost."""
+        Whoosh does: the sum of the words' BM25 scores in the field, times the boost.
+        With ``only`` (sorted document numbers), just those documents are looked at."""
         fieldname = q.fieldname
         words = [_bytes(w) for w in q.words]
         if not words or any((fieldname, w) not in self.reader for w in words):
@@ -217,6 +229,9 @@ class Scorer:
             if any(r is None for r in ranges):
                 continue
             docs = fa.docs[ranges[0][0] : ranges[0][1]]
+            if only is not None:
+                lo, hi = np.searchsorted(only, (seg.offset, seg.offset + seg.count))
+                docs = np.intersect1d(docs, only[lo:hi] - seg.offset, assume_unique=True)
             for a, b in ranges[1:]:
                 docs = np.intersect1d(docs, fa.docs[a:b], assume_unique=True)
             if not len(docs):

@@ -98,7 +98,7 @@ def queries_for(engine: Engine, text: str) -> list[Q.Query]:
 
 
 def assert_same_as_whoosh(engine: Engine) -> int:
-    compared = 0
+    compared = checked = 0
     with engine.pinned():
         searcher = engine.searcher()
         for text in QUERIES:
@@ -109,6 +109,19 @@ def assert_same_as_whoosh(engine: Engine) -> int:
                 for docnum, score in expected.items():
                     assert got[docnum] == pytest.approx(score, rel=1e-12, abs=1e-12), (text, q)
                 compared += len(expected)
+                if isinstance(q, Q.Phrase):
+                    # The bonus looks only at the candidates: every other document here.
+                    every = np.flatnonzero(engine._scorer(searcher).live)  # no deleted ones
+                    for some in (
+                        every,
+                        every[::-2].copy(),
+                        np.array(sorted(expected)[1:], dtype=np.int64),
+                    ):
+                        bonus = engine._scorer(searcher).bonus([q], some)
+                        want = [expected.get(int(d), 0.0) for d in some]
+                        assert bonus.tolist() == pytest.approx(want, rel=1e-12), (text, q)
+                        checked += sum(1 for w in want if w)
+    assert checked > 20  # proximity bonuses that were not zero
     return compared
 
 
