@@ -310,7 +310,7 @@ class _Terms:
 
     __slots__ = ("blob", "offsets")
 
-    def __init__(self, blob: bytes, offsets: array) -> None:
+    def __init__(self, blob: bytes, offsets: memoryview) -> None:
         self.blob = blob
         self.offsets = offsets
 
@@ -321,12 +321,11 @@ class _Terms:
         return self.blob[self.offsets[i] : self.offsets[i + 1]]
 
 
-def _small_array(values: np.ndarray) -> array:
-    # A Python array: bisect and range lookups index it one item at a time, which is
-    # several times faster than indexing a numpy array.
-    out = array("I")
-    out.frombytes(values.tobytes())
-    return out
+def _small_array(values: np.ndarray) -> memoryview:
+    # A memoryview of ``values``' bytes: bisect and range lookups index it one item at a
+    # time, several times faster than indexing a numpy array, and with no copy (a copy of
+    # every field's offsets cost 0.1 s when a 68k-document index was opened).
+    return memoryview(np.ascontiguousarray(values, dtype=np.uint32)).cast("B").cast("I")
 
 
 class FieldArrays:
