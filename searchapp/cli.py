@@ -276,11 +276,18 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
         _report(_build("rebuild", corpus_dir, index_dir), False, False)
     from searchapp import create_app
 
-    app = create_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir)})
+    # WARM_UP: the suggestion vocabulary starts building now, not at the first request.
+    app = create_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir), "WARM_UP": True})
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    from werkzeug.serving import run_simple
+    from searchapp.server import make_pooled_server
 
-    run_simple(host, port, app, threaded=True)
+    server = make_pooled_server(host, port, app)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 COMMANDS = [rebuild, update, search, stats, serve]

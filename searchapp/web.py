@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -119,6 +120,8 @@ def init_app(app: Flask) -> None:
         log.addHandler(handler)
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)
+    if app.config.get("WARM_UP"):
+        warm_up(app)
 
 
 def engine() -> Engine:
@@ -148,9 +151,17 @@ def _start_timer() -> None:
     # The suggestion vocabulary takes a second or two to read from a large index: start
     # it with the first request of a server (not for CLI commands, not in tests).
     if not current_app.testing and not current_app.extensions.get(WARMED):
-        current_app.extensions[WARMED] = True
-        eng = engine()
-        suggest.refresh(_owner(eng), _opener(eng))
+        warm_up(current_app)
+
+
+def warm_up(app: Flask) -> threading.Thread | None:
+    """Start building the suggestion vocabulary in the background (once per app), so
+    that the first searches do not share the processor with it. Returns the thread."""
+    if app.extensions.get(WARMED):
+        return None
+    app.extensions[WARMED] = True
+    eng = app.extensions[EXTENSION]
+    return suggest.refresh(_owner(eng), _opener(eng))
 
 
 WARMED = "searchapp.vocabulary-warmed"

@@ -49,12 +49,12 @@ document.addEventListener("securitypolicyviolation", (e) => {
 @pytest.fixture(scope="session")
 def server(built: tuple[Path, Path]) -> Iterator[str]:
     """The app over the fixture index on 127.0.0.1 and a free port; yields its base URL."""
-    from werkzeug.serving import make_server
+    from searchapp.server import make_pooled_server
 
     corpus_dir, index_dir = built
     # Four results a page, so the fixture queries have more than one page.
     app = create_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir), "PAGE_SIZE": 4})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    srv = make_pooled_server("127.0.0.1", 0, app)  # the server of `searchapp serve`
     thread = threading.Thread(target=srv.serve_forever, name="web-test-server", daemon=True)
     thread.start()
     try:
