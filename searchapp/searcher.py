@@ -348,7 +348,16 @@ class Engine:
         def fix(unit: Unit) -> tuple[Unit, ...]:
             term = unit.terms[0]
             fields = [f for f in unit.fields if f in TEXT_FIELDS]
-            if unit.phrase or not fields or len(term) < 2 or self._known(reader, term, fields):
+            # Only Chinese runs are split: jieba glues unknown Chinese names to their
+            # neighbours, while an unknown English word or pinyin (rgzn, before the
+            # vocabulary is built) cut into single letters would match nearly anything.
+            if (
+                unit.phrase
+                or not fields
+                or len(term) < 2
+                or term.isascii()
+                or self._known(reader, term, fields)
+            ):
                 return (unit,)
             parts = self._split_unknown(reader, term, fields)
             if len(parts) < 2 or not all(self._known(reader, p, fields) for p in parts):

@@ -353,6 +353,22 @@ def test_a_word_the_index_never_saw_is_split_into_words_it_did(engine: Engine) -
     assert engine.search("梁文锋").total == 0
 
 
+def test_an_unknown_english_word_is_never_cut_into_letters(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if every single letter were in the index and the vocabulary (pinyin) not built:
+    # rgzn must stay one word (it finds nothing), not become r AND g AND z AND n.
+    monkeypatch.setattr(Engine, "_known", lambda self, reader, term, fields: len(term) == 1)
+    reader = engine.searcher().reader()
+
+    def words(text: str) -> list[tuple[str, ...]]:
+        parsed = engine._resolve(query.parse(text), reader)
+        return [u.terms for c in parsed.clauses for alt in c.alternatives for u in alt]
+
+    assert words("rgzn") == [("rgzn",)]
+    assert words("潘淑") == [("潘",), ("淑",)]  # Chinese runs are still split
+
+
 def test_one_idf_per_term_over_the_whole_article(engine: Engine) -> None:
     # Per-field IDF would make 的 rare (so heavy) in titles; BM25F has one IDF per term.
     searcher = engine.searcher()
