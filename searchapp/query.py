@@ -107,13 +107,11 @@ class ParsedQuery:
         return not self.clauses and not self.filters
 
     def highlight_terms(self) -> set[str]:
-        """Normalised terms to mark in snippets."""
-        out: set[str] = set()
-        for clause in self.clauses:
-            for alt in clause.alternatives:
-                for unit in alt:
-                    out.update(unit.terms)
-        return out
+        """Normalised terms to mark in snippets: not the optional function and question
+        words (的, 对 ...) of a query that has other words, which would mark half a text."""
+        units = [u for clause in self.clauses for alt in clause.alternatives for u in alt]
+        words = [u for u in units if not u.optional] or units
+        return {term for unit in words for term in unit.terms}
 
 
 def clean(text: str) -> str:

@@ -115,6 +115,11 @@ def test_function_and_question_words_are_not_required(engine: Engine) -> None:
     assert ids(page)[0] == "tech/chips.md"
     assert page.exact == engine.count("英伟达 发布 芯片") == 2
     assert engine.count("英伟达发布了什么芯片") == 2
+    # Nor are they marked: 了 is in almost every sentence.
+    assert "了" not in page.terms and "什么" not in page.terms
+    shown = [m for h in page.hits for m in marks(h.title_html + h.snippet_html)]
+    assert "芯片" in shown and "了" not in shown
+    assert "了" in engine.search("了").terms  # typed alone, it is what is looked for
 
 
 def test_a_function_word_alone_or_quoted_is_required(engine: Engine) -> None:
