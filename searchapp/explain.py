@@ -3,8 +3,8 @@
 The engine scores a plain query as a sum of BM25F term scores: for every query word,
 each of its forms (script variants, synonyms) in each text field, ``boost *
 weighting.scorer(searcher, field, term).score(matcher)``, the boosts being the field
-weights of :data:`searchapp.schema.TEXT_FIELDS`. :func:`explain` recomputes exactly those
-terms for one document with the searcher's own weighting, so the parts add up to the
+weights of :data:`searchapp.schema.TEXT_FIELDS`. :func:`explain` gets exactly those
+terms' scores for one document from the engine's own scorer, so the parts add up to the
 engine's score; what is left (the bonus for query words found next to each other, as
 typed) is reported as ``bonus``.
 
@@ -81,60 +81,35 @@ def _unique(items: Iterable[Leaf]) -> list[Leaf]:
     return list(seen.values())
 
 
-def _leaf_for(searcher: Any, docnum: int) -> tuple[Any, int]:
-    """The segment searcher holding ``docnum`` and the number it has there (phrase
-    matchers only work per segment)."""
-    for leaf, offset in searcher.leaf_searchers():
-        if offset <= docnum < offset + leaf.reader().doc_count_all():
-            return leaf, docnum - offset
-    return None, -1
-
-
 def _phrase_label(words: tuple[str, ...]) -> str:
     joined = " ".join(words) if all(w.isascii() for w in words) else "".join(words)
     return f'"{joined}"'
 
 
 def explain(
-    searcher: Any,
     docnum: int,
     terms: Iterable[Leaf],
+    leaf_score: Callable[[Q.Query, int], float],
     *,
     score: float | None = None,
-    weighting: Any = None,
-    leaf_score: Callable[[Q.Query, int], float] | None = None,
 ) -> Explanation:
     """Split document ``docnum``'s score into (field, term) parts.
 
-    ``searcher`` is the engine's searcher (its weighting is the engine's BM25F unless
-    ``weighting`` is given). ``score`` is the score the engine gave the document: the
-    difference to the parts' sum is the ``bonus``; without it the total is the sum.
-    Parts are largest first; terms the document lacks are left out. ``leaf_score(query,
-    docnum)`` scores one term or phrase instead of Whoosh's matchers (the engine's, which
-    knows phrases: Whoosh's postings of the text fields have no positions).
+    ``leaf_score(query, docnum)`` is the engine's score of one term or phrase for the
+    document. ``score`` is the score the engine gave the document: the difference to the
+    parts' sum is the ``bonus``; without it the total is the sum. Parts are largest
+    first; terms the document lacks are left out.
     """
-    weighting = weighting or searcher.weighting
-    leaf, local = _leaf_for(searcher, docnum)
     parts: list[Part] = []
-    if leaf is not None:
-        context = leaf.context(weighting=weighting)
-        for fieldname, text, boost in terms:
-            if fieldname not in leaf.schema:
-                continue
-            if isinstance(text, tuple):
-                q: Q.Query = Q.Phrase(fieldname, list(text), boost=boost)
-                label = _phrase_label(text)
-            else:
-                q, label = Q.Term(fieldname, text, boost=boost), text
-            if leaf_score is not None:
-                value = leaf_score(q, docnum)
-            else:
-                m = q.matcher(leaf, context)
-                if m.is_active() and m.id() < local:
-                    m.skip_to(local)
-                value = m.score() if m.is_active() and m.id() == local else 0.0
-            if value:
-                parts.append(Part(fieldname, label, round(value, 4)))
+    for fieldname, text, boost in terms:
+        if isinstance(text, tuple):
+            q: Q.Query = Q.Phrase(fieldname, list(text), boost=boost)
+            label = _phrase_label(text)
+        else:
+            q, label = Q.Term(fieldname, text, boost=boost), text
+        value = leaf_score(q, docnum)
+        if value:
+            parts.append(Part(fieldname, label, round(value, 4)))
     parts.sort(key=lambda p: (-p.score, p.field, p.term))
     subtotal = sum(p.score for p in parts)
     total = subtotal if score is None or score <= 0 else score

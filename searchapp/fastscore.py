@@ -110,13 +110,18 @@ class Scorer:
         # Positions are only gathered for the candidates: the costly part of a phrase.
         only = np.unique(np.asarray(docnums, dtype=np.int64))
         for q in queries:
-            if type(q) is Q.Phrase and q.slop == 1 and q.fieldname in self.params.text_fields:
+            if self._positional(q):
                 self._phrase(q, scores, matched, only)
             else:
                 self._into(q, scores, matched)
         return scores[docnums]
 
     # -- evaluation -------------------------------------------------------------------
+
+    def _positional(self, q: Q.Query) -> bool:
+        """A phrase of a full-text field (words at consecutive positions), which
+        :meth:`_phrase` finds in the sidecars."""
+        return type(q) is Q.Phrase and q.slop == 1 and q.fieldname in self.params.text_fields
 
     def _into(self, q: Q.Query, scores: np.ndarray, matched: np.ndarray) -> None:
         """Add ``q``'s scores into ``scores`` and its matches into ``matched``."""
@@ -125,7 +130,7 @@ class Scorer:
         kind = type(q)
         if kind is Q.Term and q.fieldname in self.params.text_fields:
             self._term(q, scores, matched)
-        elif kind is Q.Phrase and q.slop == 1 and q.fieldname in self.params.text_fields:
+        elif self._positional(q):
             self._phrase(q, scores, matched)
         elif kind is Q.Or and not q.scale and not q.minmatch and q.boost == 1.0:
             for child in q.subqueries:

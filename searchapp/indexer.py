@@ -273,8 +273,7 @@ class _Writer(SegmentWriter):
         super().add_reader(reader)
         segment = reader.segment() if hasattr(reader, "segment") else None
         if segment is None:
-            self.recorder.invalidate()
-            return
+            raise RuntimeError("a merged segment has no sidecar: rebuild the index")
         count = reader.doc_count_all()
         live = np.ones(count, dtype=bool)
         if reader.has_deletions():
@@ -326,8 +325,6 @@ class _Writer(SegmentWriter):
             raise TypeError("searchapp's writer needs Whoosh's W3 codec with length stats")
         lengths = _Lengths(pdr)
         recorder = self.recorder
-        if not recorder.valid:
-            raise RuntimeError("a merged segment has no sidecar: rebuild the index")
         for name in TEXT_FIELDS:
             recorder.set_lengths(name, lengths.length_bytes(name))
         recorder.finish(self.docnum)

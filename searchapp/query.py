@@ -106,12 +106,20 @@ class ParsedQuery:
         """True when nothing positive was asked for (no words, only exclusions)."""
         return not self.clauses and not self.filters
 
+    def units(self) -> list[Unit]:
+        """Every unit of every clause, OR alternatives included, in typed order."""
+        return [u for clause in self.clauses for alt in clause.alternatives for u in alt]
+
+    def words(self) -> list[Unit]:
+        """The units that carry the query: without the optional function and question
+        words (:attr:`Unit.optional`) when there are others, else all of them."""
+        units = self.units()
+        return [u for u in units if not u.optional] or units
+
     def highlight_terms(self) -> set[str]:
-        """Normalised terms to mark in snippets: not the optional function and question
-        words (的, 对 ...) of a query that has other words, which would mark half a text."""
-        units = [u for clause in self.clauses for alt in clause.alternatives for u in alt]
-        words = [u for u in units if not u.optional] or units
-        return {term for unit in words for term in unit.terms}
+        """Normalised terms to mark in snippets: the :meth:`words` (marking every 的 and
+        对 of a question would mark half a text)."""
+        return {term for unit in self.words() for term in unit.terms}
 
 
 def clean(text: str) -> str:

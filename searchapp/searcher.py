@@ -98,9 +98,14 @@ class ResultPage:
     exact: int | None = None
 
     @property
+    def every_word(self) -> int:
+        """How many results have every word (0 when none has: mode "any")."""
+        return self.total if self.exact is None else self.exact
+
+    @property
     def partial(self) -> int:
         """How many results have only some of the words."""
-        return 0 if self.exact is None else self.total - self.exact
+        return self.total - self.every_word
 
     @property
     def pages(self) -> int:
@@ -396,7 +401,7 @@ class Engine:
         """Every word required, but function and question words (``Unit.optional``) when
         the query has other words: those only add to the score of documents that have
         them."""
-        relax = any(not u.optional for u in self._units(parsed))
+        relax = any(not u.optional for u in parsed.units())
         required, optional = [], []
         for clause in parsed.clauses:
             if relax and all(u.optional for alt in clause.alternatives for u in alt):
@@ -416,21 +421,15 @@ class Engine:
         q = Q.And(required)
         return Q.AndMaybe(q, Q.Or(optional)) if optional else q
 
-    @staticmethod
-    def _units(parsed: ParsedQuery) -> list[Unit]:
-        return [u for c in parsed.clauses for alt in c.alternatives for u in alt]
-
     def _any_query(self, parsed: ParsedQuery) -> Q.Query:
         """Any of the words; function and question words only count if nothing else is
         typed (an article is not a partial match for having 的)."""
-        units = self._units(parsed)
-        words = [u for u in units if not u.optional] or units
-        return Q.Or([self._unit_query(u) for u in words])
+        return Q.Or([self._unit_query(u) for u in parsed.words()])
 
     @staticmethod
     def _pairs(parsed: ParsedQuery) -> list[Q.Query]:
         """Sequential dependence: reward query words that occur close together, as typed."""
-        units = Engine._units(parsed)
+        units = parsed.units()
         return [
             Q.Phrase(
                 f, [a.terms[-1], b.terms[0]], slop=PAIR_SLOP, boost=TEXT_FIELDS[f] * PAIR_WEIGHT
@@ -503,7 +502,7 @@ class Engine:
 
     def _dates(self, searcher: WhooshSearcher) -> np.ndarray:
         """Every document's raw date value (0 when undated), by document number."""
-        return self._derived(searcher.reader(), ("dates",), _DateColumn(searcher).array)
+        return self._derived(searcher.reader(), ("dates",), lambda: _DateColumn(searcher).array())
 
     def _allowed(
         self,
@@ -602,9 +601,7 @@ class Engine:
         for hit in hits:
             docnum = searcher.document_number(id=hit.id)
             if docnum is not None:
-                out[hit.id] = explain.explain(
-                    searcher, docnum, terms, score=hit.score, leaf_score=leaf_score
-                )
+                out[hit.id] = explain.explain(docnum, terms, leaf_score, score=hit.score)
         return out
 
     # -- searching ---------------------------------------------------------------------
@@ -657,9 +654,11 @@ class Engine:
             found, total, matched = self._run(
                 searcher, q, page, pagelen, sort, allowed, excluded, bonus
             )
-            units = self._units(parsed)
-            words = sum(1 for u in units if not u.optional) or len(units)
-            if total < FILL_BELOW and words > 1 and (allowed is None or allowed.any()):
+            if (
+                total < FILL_BELOW
+                and len(parsed.words()) > 1
+                and (allowed is None or allowed.any())
+            ):
                 # Too few have every word: those with some follow (all of them, if none).
                 exact = total
                 skip = matched if excluded is None else (excluded | matched)

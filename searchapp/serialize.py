@@ -37,7 +37,7 @@ def page_to_dict(page: ResultPage, url_for_hit: Any = None) -> dict[str, Any]:
     return {
         "query": page.query,
         "total": page.total,
-        "exact": page.total if page.exact is None else page.exact,
+        "exact": page.every_word,
         "page": page.page,
         "pages": page.pages,
         "page_size": page.pagelen,

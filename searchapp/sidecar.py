@@ -86,8 +86,7 @@ class SidecarRecorder:
     """Collects a segment's full-text occurrences while it is written, then the file.
 
     Documents come from :meth:`add_tokens` (the tokens the indexer gives Whoosh) and from
-    :meth:`add_segment` (a segment Whoosh merges into this one). A document added any
-    other way makes the recorder :meth:`invalidate` itself: that segment gets no sidecar.
+    :meth:`add_segment` (a segment Whoosh merges into this one, with its sidecar).
     """
 
     def __init__(self, fields: Iterable[str]) -> None:
@@ -97,11 +96,6 @@ class SidecarRecorder:
         #: every document's id and fingerprint, by document number (for ``update``)
         self._ids: list[str] = []
         self._fps: list[str] = []
-        self.valid = True
-
-    def invalidate(self) -> None:
-        """This segment gets no sidecar (it is searched through Whoosh)."""
-        self.valid = False
 
     def add_document(self, docnum: int, doc_id: str, fingerprint: str) -> None:
         """A new document's id and fingerprint (documents come in number order)."""
@@ -112,7 +106,7 @@ class SidecarRecorder:
 
     def add_tokens(self, docnum: int, fieldname: str, tokens: Sequence[Token]) -> None:
         """One document's tokens for one field: (text, position, start, end)."""
-        if not tokens or not self.valid:
+        if not tokens:
             return
         occ = self._fields[fieldname]
         texts, positions, starts, ends = zip(*tokens, strict=True)
@@ -125,10 +119,8 @@ class SidecarRecorder:
     def add_segment(self, side: Sidecar | None, docmap: np.ndarray) -> None:
         """Every live document of a merged segment; ``docmap`` maps its document numbers
         to this segment's (-1 for a deleted document)."""
-        if side is None:
-            self.invalidate()
-        if not self.valid:
-            return
+        if side is None or any(name not in side.fields for name in self._fields):
+            raise RuntimeError("a merged segment has no sidecar: rebuild the index")
         live = np.flatnonzero(docmap >= 0)
         if len(live) and docmap[live[0]] != len(self._ids):
             raise ValueError("merged documents added out of order")
@@ -136,10 +128,7 @@ class SidecarRecorder:
         self._ids.extend(ids[i] for i in live.tolist())
         self._fps.extend(fps[i] for i in live.tolist())
         for fieldname, occ in self._fields.items():
-            fa = side.fields.get(fieldname)
-            if fa is None:
-                self.invalidate()
-                return
+            fa = side.fields[fieldname]
             n_terms = len(fa.term_postings) - 1
             if not n_terms:
                 continue
@@ -321,7 +310,7 @@ class _Terms:
         return self.blob[self.offsets[i] : self.offsets[i + 1]]
 
 
-def _small_array(values: np.ndarray) -> memoryview:
+def _uint32_view(values: np.ndarray) -> memoryview:
     # A memoryview of ``values``' bytes: bisect and range lookups index it one item at a
     # time, several times faster than indexing a numpy array, and with no copy (a copy of
     # every field's offsets cost 0.1 s when a 68k-document index was opened).
@@ -342,12 +331,12 @@ class FieldArrays:
         for name, dtype, size in _ARRAYS:
             arr = np.frombuffer(buf, dtype=dtype, count=sizes[size], offset=base + info[name])
             setattr(self, name, arr)
-        self._starts = _small_array(self.term_postings)
+        self._starts = _uint32_view(self.term_postings)
         self._found: dict[bytes, tuple[int, int] | None] = {}
-        self._occ = _small_array(self.post_occ)
+        self._occ = _uint32_view(self.post_occ)
         at = base + info["blob"]
         self._terms = _Terms(
-            bytes(buf[at : at + info["blob_len"]]), _small_array(self.term_offsets)
+            bytes(buf[at : at + info["blob_len"]]), _uint32_view(self.term_offsets)
         )
 
     def term(self, i: int) -> bytes:
@@ -443,7 +432,7 @@ class Sidecar:
     def _read_strings(self, key: str) -> list[str]:
         if key not in self._strings:
             info, base = self._documents, self._base
-            offsets = _small_array(
+            offsets = _uint32_view(
                 np.frombuffer(
                     self._map, np.uint32, self.doc_count + 1, base + info[f"{key}_offsets"]
                 )

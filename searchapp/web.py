@@ -572,30 +572,14 @@ def _did_you_mean(sr: SearchRequest, result: ResultPage) -> dict[str, str] | Non
     none with every word; checked with the engine and the page's filters."""
     if not sr.q or result.mode not in ("all", "any"):
         return None
-    exact = result.total if result.exact is None else result.exact
-    if result.mode == "all" and exact >= FEW_RESULTS:
+    if result.every_word >= FEW_RESULTS:
         return None
     eng = engine()
-    counter = getattr(eng, "count", None)
 
-    def count(text: str) -> int:
-        if counter is not None:  # Engine.count: every word, no fallback, no highlighting
-            return int(
-                counter(text, filters=list(sr.filters), date_from=sr.date_from, date_to=sr.date_to)
-            )
-        page = eng.search(
-            text,
-            1,
-            pagelen=1,
-            filters=list(sr.filters),
-            date_from=sr.date_from,
-            date_to=sr.date_to,
-        )
-        if page.mode != "all":
-            return 0
-        return page.total if page.exact is None else page.exact
+    def count(text: str) -> int:  # every word, no fallback, no highlighting
+        return eng.count(text, filters=list(sr.filters), date_from=sr.date_from, date_to=sr.date_to)
 
-    found = exact if result.mode == "all" else 0
+    found = result.every_word
     try:
         vocab = vocabulary()
         if vocab is None:
