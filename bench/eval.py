@@ -101,8 +101,9 @@ def evaluate(run: dict[str, list[str]], qrels: dict[str, dict[str, float]]) -> d
 
 def run_ours(docs, queries, work: Path, rebuild: bool = False) -> tuple[dict, dict]:
     """Index into ``work/idx-ours`` (reused if complete) and rank the top 100."""
-    from searchapp import indexer, store
-    from searchapp.searcher import Engine
+    from searchapp.backends.whoosh import store
+    from searchapp.backends.whoosh import writer as indexer
+    from searchapp.engine.search import Engine
 
     index_dir = work / "idx-ours"
     timing: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 import jieba
 
 from bench.corpus import SHARED_CORPUS
-from searchapp.scripts import _t2s_chars
+from searchapp.text.scripts import _t2s_chars
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _ENGLISH = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]$")

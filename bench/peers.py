@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from searchapp import analysis
 from searchapp.documents import Document
+from searchapp.text import analysis
 
 FIELDS = ("title", "summary", "body")
 WEIGHTS = {"title": 3.0, "summary": 1.2, "body": 1.0}

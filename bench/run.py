@@ -150,7 +150,8 @@ def _docs(cfg: dict[str, Any]):
 
 
 def job_ours_index(cfg: dict[str, Any]) -> dict[str, Any]:
-    from searchapp import analysis, indexer
+    from searchapp.backends.whoosh import writer as indexer
+    from searchapp.text import analysis
 
     index_dir = Path(cfg["work"]) / "idx-ours"
     tree = TreeRss()
@@ -177,7 +178,7 @@ def job_ours_index(cfg: dict[str, Any]) -> dict[str, Any]:
 
 def store_segments(index_dir: Path) -> int:
     """Number of Whoosh segments in our index (search cost grows with it)."""
-    from searchapp import store
+    from searchapp.backends.whoosh import store
 
     return int(store.read_meta(index_dir).get("segments") or 1)
 
@@ -189,7 +190,7 @@ def job_segment(cfg: dict[str, Any], fast: bool = False) -> dict[str, Any]:
     if not fast:
         os.environ["SEARCHAPP_SEGMENTER"] = "jieba"
     from bench.peers import segment_all
-    from searchapp import analysis
+    from searchapp.text import analysis
 
     t0 = time.perf_counter()
     docs = _docs(cfg)
@@ -232,7 +233,7 @@ def job_search(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
     snip_ms: list[float] = []
     found = 0
     if name == "ours":
-        from searchapp.searcher import Engine
+        from searchapp.engine.search import Engine
 
         engine = Engine(Path(cfg["work"]) / "idx-ours", userdict=_userdict(cfg))
         for q in queries[:3]:
@@ -260,8 +261,8 @@ def job_search(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def job_incremental(cfg: dict[str, Any]) -> dict[str, Any]:
-    from searchapp import indexer
-    from searchapp.searcher import Engine
+    from searchapp.backends.whoosh import writer as indexer
+    from searchapp.engine.search import Engine
 
     folder, index_dir = Path(cfg["folder"]), Path(cfg["work"]) / "idx-ours"
     target = next(p for p in sorted(folder.rglob("*.txt")) if p.name != "userdict.txt")
@@ -289,7 +290,7 @@ def job_incremental(cfg: dict[str, Any]) -> dict[str, Any]:
 
 COLD_CODE = {
     "ours": (
-        "import sys; from pathlib import Path; from searchapp.searcher import Engine; "
+        "import sys; from pathlib import Path; from searchapp.engine.search import Engine; "
         "from searchapp.config import userdict_path; f=sys.argv[2]; "
         "e=Engine(Path(sys.argv[1]), userdict=userdict_path(Path(f)) if f else None); "
         "p=e.search(sys.argv[3]); print(len(p.hits))"

@@ -1,9 +1,10 @@
 """searchapp: Chinese full-text search over a folder of news articles.
 
-The core (``documents``, ``analysis``, ``schema``, ``store``, ``indexer``, ``query``,
-``searcher``, ``highlight``) is a plain library; ``web`` and ``cli`` are thin shells.
-Importing the package does not import Flask: the core stays quick to load (a search
-from the command line, a worker's first query).
+Layers, imported one way: ``web`` and ``cli`` (the shells) call ``engine`` (search policy)
+and ``indexing``; both speak to an index only through ``backends.base`` (the Backend
+protocol), which ``backends.whoosh`` implements; ``text`` (analysis, query parsing,
+snippets) and ``documents`` (reading articles) know no backend. Importing the package
+does not import Flask: a search from the command line stays quick to load.
 """
 
 from __future__ import annotations
@@ -15,18 +16,7 @@ if TYPE_CHECKING:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The Flask application: defaults, then ``SEARCHAPP_*`` variables, then ``test_config``."""
-    from flask import Flask
+    """The Flask application (see :func:`searchapp.web.app.create_app`)."""
+    from searchapp.web.app import create_app as factory
 
-    from searchapp import cli, config, web
-
-    app = Flask(__name__)
-    app.config.from_mapping(config.DEFAULTS)
-    app.config.from_prefixed_env("SEARCHAPP")
-    if test_config:
-        app.config.update(test_config)
-
-    web.init_app(app)
-    for command in cli.COMMANDS:
-        app.cli.add_command(command)
-    return app
+    return factory(test_config)

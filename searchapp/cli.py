@@ -15,8 +15,10 @@ from typing import Any
 
 import click
 
-from searchapp import config, indexer, store
-from searchapp.searcher import SORTS, Engine
+from searchapp import config
+from searchapp.backends.whoosh import store
+from searchapp.backends.whoosh import writer as indexer
+from searchapp.engine.search import SORTS, Engine
 
 # Folders are checked by config.check_* (one line, exit 1), not by click (a usage error).
 _dir = click.Path(path_type=Path)
@@ -148,7 +150,7 @@ def update(corpus_dir: Path, index_dir: Path, strict: bool, as_json: bool) -> No
 
 
 def _engine(corpus_dir: Path, index_dir: Path) -> Engine:
-    from searchapp.synonyms import load_synonyms
+    from searchapp.text.synonyms import load_synonyms
 
     syn = load_synonyms(config.synonyms_path(corpus_dir))
     return Engine(index_dir, userdict=config.userdict_path(corpus_dir), expand=syn.expand)
@@ -213,7 +215,7 @@ def search(
         raise click.ClickException(f"{exc}. {exc.hint}") from None
     why = engine.explain(query, result.hits) if explain else {}
     if as_json:
-        from searchapp.serialize import page_to_dict
+        from searchapp.engine.serialize import page_to_dict
 
         data = page_to_dict(result)
         if explain:
@@ -221,7 +223,7 @@ def search(
                 hit["explain"] = why[hit["id"]].as_dict() if hit["id"] in why else None
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    from searchapp.serialize import plain_snippet
+    from searchapp.engine.serialize import plain_snippet
 
     note = (
         " (no article has every word; showing articles with some)" if result.mode == "any" else ""
@@ -279,7 +281,7 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     # WARM_UP: the suggestion vocabulary starts building now, not at the first request.
     app = create_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir), "WARM_UP": True})
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    from searchapp.server import make_pooled_server
+    from searchapp.web.server import make_pooled_server
 
     server = make_pooled_server(host, port, app)
     try:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import create_app, indexer
+from searchapp import create_app
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import userdict_path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import analysis, scripts
-from searchapp.analysis import ChineseTokenizer, Pretokenized, query_terms, tokenize
+from searchapp.text import analysis, scripts
+from searchapp.text.analysis import ChineseTokenizer, Pretokenized, query_terms, tokenize
 
 
 def index_tokens(text: str) -> list[tuple[str, int, int, int]]:
@@ -114,7 +114,7 @@ def test_block_pattern_is_jiebas() -> None:
 SEARCH_ONLY = """
 import sys
 from pathlib import Path
-from searchapp import analysis
+from searchapp.text import analysis
 analysis.configure(Path(sys.argv[1]))
 plain = analysis.query_terms("人工智能开源模型 DeepSeek 軟體")
 symbols = analysis.query_terms("deepseek-r1 增长 3.5% www.qq.com")
@@ -157,7 +157,7 @@ def test_a_process_with_the_cache_never_loads_jieba(tmp_path: Path) -> None:
 
 
 SIDE_TABLES = """
-from searchapp import analysis
+from searchapp.text import analysis
 analysis.configure(None)
 analysis.ensure_jieba()
 freq = analysis.jieba.dt.FREQ

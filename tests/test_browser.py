@@ -49,7 +49,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 @pytest.fixture(scope="session")
 def server(built: tuple[Path, Path]) -> Iterator[str]:
     """The app over the fixture index on 127.0.0.1 and a free port; yields its base URL."""
-    from searchapp.server import make_pooled_server
+    from searchapp.web.server import make_pooled_server
 
     corpus_dir, index_dir = built
     # Four results a page, so the fixture queries have more than one page.

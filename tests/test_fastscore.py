@@ -17,11 +17,13 @@ import numpy as np
 import pytest
 from whoosh import query as Q
 
-from searchapp import analysis, indexer, sidecar, store
+from searchapp.backends.whoosh import sidecar, store
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import synonyms_path, userdict_path
-from searchapp.query import parse
-from searchapp.searcher import Engine
-from searchapp.synonyms import load_synonyms
+from searchapp.engine.search import Engine
+from searchapp.text import analysis
+from searchapp.text.query import parse
+from searchapp.text.synonyms import load_synonyms
 
 QUERIES = [
     "DeepSeek",

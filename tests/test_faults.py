@@ -26,10 +26,12 @@ from urllib.parse import quote
 
 import pytest
 
-from searchapp import create_app, indexer, sidecar, store
+from searchapp import create_app
+from searchapp.backends.whoosh import sidecar, store
+from searchapp.backends.whoosh import writer as indexer
+from searchapp.backends.whoosh.schema import INDEX_NAME
 from searchapp.config import userdict_path
-from searchapp.schema import INDEX_NAME
-from searchapp.searcher import Engine
+from searchapp.engine.search import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -439,9 +441,9 @@ UPDATE_KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
 from whoosh.writing import SegmentWriter
-from searchapp import store
+from searchapp.backends.whoosh import store
 from searchapp.cli import main
-from searchapp.indexer import _Writer
+from searchapp.backends.whoosh.writer import _Writer
 
 point, marker = sys.argv[1], Path(sys.argv[2])
 

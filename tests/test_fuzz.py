@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from searchapp import create_app
 from searchapp.config import userdict_path
-from searchapp.searcher import MAX_PAGE, SORTS, Engine, ResultPage
+from searchapp.engine.search import MAX_PAGE, SORTS, Engine, ResultPage
 
 SETTINGS = {
     "deadline": None,

@@ -23,9 +23,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SHARED_CORPUS
 
-from searchapp import documents, store
+from searchapp import documents
+from searchapp.backends.whoosh import store
 from searchapp.cli import cli
-from searchapp.searcher import Engine
+from searchapp.documents import loader
+from searchapp.engine.search import Engine
 
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
 SOGOU = (
@@ -217,7 +219,7 @@ def refuse_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(documents, "open", guarded_open, raising=False)
+    monkeypatch.setattr(loader, "open", guarded_open, raising=False)
     monkeypatch.setattr(os, "scandir", guarded_scandir)
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import indexer, store
+from searchapp.backends.whoosh import store
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import userdict_path
 from searchapp.documents import Document
-from searchapp.searcher import Engine
+from searchapp.engine.search import Engine
 
 N_FIXTURES = 15
 
@@ -263,7 +264,7 @@ SEGMENTER_SAMPLES = [
 def _same_as_jieba(texts: list[str]) -> list[str]:
     import jieba
 
-    from searchapp import analysis, scripts
+    from searchapp.text import analysis, scripts
 
     analysis.ensure_jieba()  # the reference, with the same words added
 
@@ -276,8 +277,8 @@ def _same_as_jieba(texts: list[str]) -> list[str]:
 
 
 def test_fast_segmenter_gives_jiebas_tokens(corpus: Path) -> None:
-    from searchapp import analysis
     from searchapp.documents import Skipped, load_corpus
+    from searchapp.text import analysis
 
     analysis.configure(userdict_path(corpus))
     assert analysis.use_fast_segmenter()  # rjieba is a pinned requirement
@@ -290,8 +291,8 @@ def test_fast_segmenter_gives_jiebas_tokens(corpus: Path) -> None:
 
 def test_fast_segmenter_on_the_shared_corpus_sample() -> None:
     """Every 20th article of the real corpus (the whole corpus was checked: 0 differences)."""
-    from searchapp import analysis
     from searchapp.documents import Skipped, iter_corpus_files, load_document
+    from searchapp.text import analysis
 
     root = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
     if not (root / "news-txt").is_dir():
@@ -316,7 +317,7 @@ def test_fast_segmenter_on_the_shared_corpus_sample() -> None:
 def test_dictionary_total_excess_matches_jiebas_dictionary() -> None:
     import jieba
 
-    from searchapp import analysis
+    from searchapp.text import analysis
 
     last: dict[str, int] = {}
     total = 0
@@ -348,7 +349,7 @@ def test_parallel_rebuild_writes_one_segment_per_worker(corpus: Path, tmp_path: 
 KILL_SCRIPT = """
 import os, sys, time
 from pathlib import Path
-from searchapp import indexer
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import userdict_path
 corpus, index = Path(sys.argv[1]), Path(sys.argv[2])
 def progress(done, total):

@@ -1,4 +1,4 @@
-"""Related articles and other sources of the same story (searchapp.related)."""
+"""Related articles and other sources of the same story (searchapp.engine.related)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from conftest import shared_corpus_or_skip
 
-from searchapp import indexer, related
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import synonyms_path, userdict_path
-from searchapp.searcher import Engine
-from searchapp.synonyms import load_synonyms
+from searchapp.engine import related
+from searchapp.engine.search import Engine
+from searchapp.text.synonyms import load_synonyms
 
 SEEDS = {
     "seeds/deepseek-reshapes-global-ai.txt",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import query
 from searchapp.config import synonyms_path, userdict_path
-from searchapp.searcher import Engine, clamp_page
-from searchapp.synonyms import load_synonyms
+from searchapp.engine.search import Engine, clamp_page
+from searchapp.text import query
+from searchapp.text.synonyms import load_synonyms
 
 
 @pytest.fixture(scope="module")
@@ -393,7 +393,7 @@ def test_count_is_every_word_without_fallback(engine: Engine) -> None:
 
 
 def test_pinyin_finds_chinese_words_once_the_vocabulary_is_built(engine: Engine) -> None:
-    from searchapp import suggest
+    from searchapp.engine import suggest
 
     suggest.vocabulary(engine.searcher(), owner=suggest.owner_for(engine.index_dir))
     for typed in ("rengongzhineng", "rgzn"):

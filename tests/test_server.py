@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from searchapp import searcher as searcher_module
 from searchapp.config import userdict_path
-from searchapp.searcher import Engine
-from searchapp.server import make_pooled_server
+from searchapp.engine import search as searcher_module
+from searchapp.engine.search import Engine
+from searchapp.web.server import make_pooled_server
 
 
 def thread_name_app(environ, start_response):
@@ -81,7 +81,8 @@ def test_threads_share_what_is_derived_from_the_index(
 def test_serve_builds_the_suggestion_vocabulary_before_the_first_request(
     built: tuple[Path, Path],
 ) -> None:
-    from searchapp import create_app, suggest
+    from searchapp import create_app
+    from searchapp.engine import suggest
     from searchapp.web import warm_up
 
     corpus, index = built

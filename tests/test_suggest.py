@@ -1,4 +1,4 @@
-"""Autocomplete, pinyin and "did you mean" (searchapp.suggest) on the fixture index, and
+"""Autocomplete, pinyin and "did you mean" (searchapp.engine.suggest) on the fixture index, and
 on real news from ../shared/corpus when it is there."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from conftest import shared_corpus_or_skip
 
-from searchapp import indexer, suggest
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import synonyms_path, userdict_path
-from searchapp.searcher import Engine
-from searchapp.synonyms import load_synonyms
+from searchapp.engine import suggest
+from searchapp.engine.search import Engine
+from searchapp.text.synonyms import load_synonyms
 
 
 def make_engine(corpus: Path, index: Path) -> Engine:
@@ -327,7 +328,7 @@ def test_a_changed_index_is_served_from_the_old_vocabulary_while_a_thread_builds
     opened: list[Any] = []
 
     def opener() -> Any:
-        from searchapp import store
+        from searchapp.backends.whoosh import store
 
         reader = store.open_index(index).reader()
         opened.append(reader)

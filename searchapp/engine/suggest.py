@@ -29,7 +29,7 @@ Three uses:
   words that match nothing dropped. Only queries that find something are proposed: the
   caller passes a function that counts results with the real engine.
 
-No Flask and no :mod:`searchapp.searcher` import here, so the searcher can use it too.
+No Flask and no :mod:`searchapp.engine.search` import here, so the searcher can use it too.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, overload
 
-from searchapp import analysis, scripts, sidecar
-from searchapp.schema import TEXT_FIELDS
+from searchapp.backends.whoosh import sidecar
+from searchapp.backends.whoosh.schema import TEXT_FIELDS
+from searchapp.text import analysis, scripts
 
 log = logging.getLogger(__name__)
 

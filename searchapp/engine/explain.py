@@ -20,7 +20,7 @@ from typing import Any
 
 from whoosh import query as Q
 
-from searchapp.schema import TEXT_FIELDS
+from searchapp.backends.whoosh.schema import TEXT_FIELDS
 
 #: A query term (field, text, boost); a phrase has a tuple of words as its text.
 Leaf = tuple[str, str | tuple[str, ...], float]

@@ -26,9 +26,12 @@ from whoosh import scoring
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.times import datetime_to_long, long_to_datetime
 
-from searchapp import analysis, explain, fastscore, highlight, store, suggest
-from searchapp.query import Clause, ParsedQuery, Unit, parse
-from searchapp.schema import TEXT_FIELDS
+from searchapp.backends.whoosh import scorer as fastscore
+from searchapp.backends.whoosh import store
+from searchapp.backends.whoosh.schema import TEXT_FIELDS
+from searchapp.engine import explain, suggest
+from searchapp.text import analysis, highlight
+from searchapp.text.query import Clause, ParsedQuery, Unit, parse
 
 SORTS = ("relevance", "newest", "oldest")
 FACET_FIELDS = ("source", "tags", "script", "lang")

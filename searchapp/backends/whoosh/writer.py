@@ -15,7 +15,7 @@ segment files behind, which the next commit deletes.
 
 The writer (:class:`_Writer`) is fed the tokens directly. Of the full-text fields it gives
 Whoosh the documents and weights of each term (what BM25F needs); their positions and
-character spans go to the segment's sidecar (:mod:`searchapp.sidecar`), written from the
+character spans go to the segment's sidecar (:mod:`searchapp.backends.whoosh.sidecar`), written from the
 same sorted arrays.
 """
 
@@ -42,9 +42,11 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from searchapp import analysis, documents, sidecar, store
+from searchapp import documents
+from searchapp.backends.whoosh import sidecar, store
+from searchapp.backends.whoosh.schema import INDEX_NAME, TEXT_FIELDS, build_schema, index_version
 from searchapp.documents import Document, Skipped
-from searchapp.schema import INDEX_NAME, TEXT_FIELDS, build_schema, index_version
+from searchapp.text import analysis
 
 #: Called with (done, total) as files are processed; total may be 0 when unknown.
 Progress = Callable[[int, int], None]

@@ -33,14 +33,16 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from searchapp import config, explain, related, store, suggest
-from searchapp.query import MAX_UNITS
-from searchapp.schema import TEXT_FIELDS
-from searchapp.searcher import Engine, ResultPage, clamp_page
-from searchapp.serialize import page_to_dict
-from searchapp.synonyms import load_synonyms
+from searchapp import config
+from searchapp.backends.whoosh import store
+from searchapp.backends.whoosh.schema import TEXT_FIELDS
+from searchapp.engine import explain, related, suggest
+from searchapp.engine.search import Engine, ResultPage, clamp_page
+from searchapp.engine.serialize import page_to_dict
+from searchapp.text.query import MAX_UNITS
+from searchapp.text.synonyms import load_synonyms
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("searchapp.web")
 
 bp = Blueprint("web", __name__)
 
@@ -776,7 +778,7 @@ def api_doc(doc_id: str) -> Any:
 
 @bp.get("/api/suggest")
 def api_suggest() -> Any:
-    """Suggestions for what is being typed in the search box (see :mod:`searchapp.suggest`).
+    """Suggestions for what is being typed in the search box (see :mod:`searchapp.engine.suggest`).
 
     Never a 500: an empty or odd ``q`` gives an empty list, an unexpected failure is
     logged and gives an empty list too (a missing index is still a 503)."""

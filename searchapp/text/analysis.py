@@ -7,7 +7,7 @@ old Porter stemmer, and leaks a file handle on import.
 
 What this tokenizer does, in order:
 
-1. fold the text one character to one character (:mod:`searchapp.scripts`): full width to
+1. fold the text one character to one character (:mod:`searchapp.text.scripts`): full width to
    ASCII, traditional to simplified, lowercase. Offsets on the folded text are therefore
    offsets into the original text, which is what highlighting needs;
 2. segment with jieba's precise mode; every kept word gets the next ordinal position, so
@@ -55,7 +55,7 @@ from typing import Any
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter2 import stem as _porter2
 
-from searchapp import scripts
+from searchapp.text import scripts
 
 jieba: Any = None  # imported by _load_jieba(): a process that only searches may never need it
 

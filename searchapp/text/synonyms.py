@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from searchapp import analysis
+from searchapp.text import analysis
 
 _SEPARATORS = re.compile(r"[,，、]")
 

@@ -6,7 +6,7 @@ import html
 import re
 from typing import Any
 
-from searchapp.searcher import Hit, ResultPage
+from searchapp.engine.search import Hit, ResultPage
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _TAG = re.compile(r"<[^>]+>")

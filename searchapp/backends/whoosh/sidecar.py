@@ -17,7 +17,7 @@ gets a sidecar file ``<segment id>.sap`` with its full-text postings as flat arr
 * the sizes of the segment's Whoosh files, to tell a truncated one before reading it.
 
 The searcher maps the file and works on whole posting lists with numpy
-(:mod:`searchapp.fastscore`): terms, phrases, proximity and highlight spans. A segment
+(:mod:`searchapp.backends.whoosh.scorer`): terms, phrases, proximity and highlight spans. A segment
 needs its sidecar (one missing or damaged is a damaged index, to rebuild). It is named
 after its segment, so Whoosh's own clean-up deletes it with the segment, and it is written
 before the commit that makes its segment visible.

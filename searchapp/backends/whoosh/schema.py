@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from searchapp.analysis import ANALYZER_VERSION, analyzer
+from searchapp.text.analysis import ANALYZER_VERSION, analyzer
 
 SCHEMA_VERSION = "3"
 INDEX_NAME = "MAIN"

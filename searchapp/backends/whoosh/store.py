@@ -26,8 +26,9 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import FileIndex
 
-from searchapp import analysis, sidecar
-from searchapp.schema import INDEX_NAME, index_version
+from searchapp.backends.whoosh import sidecar
+from searchapp.backends.whoosh.schema import INDEX_NAME, index_version
+from searchapp.text import analysis
 
 META_FILE = "searchapp.json"
 LOCK_FILE = ".searchapp.lock"

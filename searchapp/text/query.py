@@ -14,8 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from searchapp import analysis
-from searchapp.schema import FILTER_FIELDS, TEXT_FIELDS
+from searchapp.backends.whoosh.schema import FILTER_FIELDS, TEXT_FIELDS
+from searchapp.text import analysis
 
 MAX_QUERY_CHARS = 500
 #: Most words (terms and phrases) a query uses; the rest of a pasted paragraph is ignored.

@@ -4,7 +4,7 @@ Whoosh walks a tree of matchers one document at a time in Python: tens of micros
 per matching document once a query has a few words, each in three fields and in more
 than one written form. This module computes the same thing a posting list at a time:
 every full-text term leaf reads its documents and weights from the segment's sidecar
-(:mod:`searchapp.sidecar`) and scores them all with one numpy expression, ``Or`` adds
+(:mod:`searchapp.backends.whoosh.sidecar`) and scores them all with one numpy expression, ``Or`` adds
 its children's scores, ``And`` keeps the documents every child matched and adds their
 scores. The result is a dense score array and a match mask over the searcher's document
 numbers, from which the searcher takes counts, filters, facets and the top hits.
@@ -27,7 +27,7 @@ import numpy as np
 from whoosh import query as Q
 from whoosh.util.numeric import byte_to_length
 
-from searchapp import sidecar
+from searchapp.backends.whoosh import sidecar
 
 
 def _bytes(text: str | bytes) -> bytes:

@@ -30,9 +30,9 @@ from typing import Any
 from whoosh import classify
 from whoosh import query as Q
 
-from searchapp import analysis, scripts
-from searchapp.schema import TEXT_FIELDS
-from searchapp.suggest import index_key
+from searchapp.backends.whoosh.schema import TEXT_FIELDS
+from searchapp.engine.suggest import index_key
+from searchapp.text import analysis, scripts
 
 #: Answers remembered (per article and state of the index).
 MEMO_SIZE = 512

@@ -56,7 +56,7 @@ from typing import Any
 import frontmatter
 import yaml
 
-from searchapp.scripts import _t2s_chars, detect_script
+from searchapp.text.scripts import _t2s_chars, detect_script
 
 __all__ = [
     "ARTICLE_SUFFIXES",
