@@ -7,7 +7,7 @@
 * ``news-68k``: ``../shared/eval/news-68k`` (``queries.jsonl``, ``qrels.silver.tsv``) over
   ``../shared/corpus/news-68k.jsonl.gz`` (title = first sentence, as in the benchmark).
 
-``ours`` indexes the documents with :func:`searchapp.indexer.index_documents` into a work
+``ours`` indexes the documents with :meth:`searchapp.engine.Engine.index_documents` into a work
 folder (reused when it already holds the same number of documents) and ranks with
 ``Engine.search(query, pagelen=100)``. ``bm25`` is ``rank_bm25.BM25Okapi`` over
 ``jieba.lcut`` tokens of title + text (lowercased, punctuation and spaces dropped), queries
@@ -101,20 +101,19 @@ def evaluate(run: dict[str, list[str]], qrels: dict[str, dict[str, float]]) -> d
 
 def run_ours(docs, queries, work: Path, rebuild: bool = False) -> tuple[dict, dict]:
     """Index into ``work/idx-ours`` (reused if complete) and rank the top 100."""
-    from searchapp.backends.whoosh import store
-    from searchapp.backends.whoosh import writer as indexer
-    from searchapp.engine.search import Engine
+    from searchapp.config import Settings
+    from searchapp.engine import open_engine
 
     index_dir = work / "idx-ours"
     timing: dict[str, Any] = {}
-    meta = store.read_meta(index_dir) if store.index_exists(index_dir) else {}
-    if rebuild or meta.get("documents") != len(docs) or indexer.needs_rebuild(index_dir):
+    engine = open_engine(Settings(corpus_dir=work, index_dir=index_dir))
+    current = None if engine.needs_rebuild() else engine.stats()["documents"]
+    if rebuild or current != len(docs):
         t = time.perf_counter()
-        indexer.index_documents(docs, index_dir)
+        engine.index_documents(docs)
         timing["index_s"] = time.perf_counter() - t
     else:
         timing["index_s"] = None  # reused
-    engine = Engine(index_dir)
     run: dict[str, list[str]] = {}
     t = time.perf_counter()
     for qid, text in queries.items():

@@ -1,9 +1,9 @@
 """The two peer engines, fed exactly the segmentation our engine uses.
 
-Both index each text field as space-joined tokens from :func:`searchapp.analysis.tokenize`
+Both index each text field as space-joined tokens from :meth:`Analyzer.tokenize`
 in search mode (jieba on the width- and script-folded text, sub-words after the word that
 contains them, ASCII words stemmed), and split it again on spaces, so the three engines
-see the same terms. Queries are our precise-mode terms (:func:`analysis.query_terms`);
+see the same terms. Queries are our precise-mode terms (:meth:`Analyzer.query_terms`);
 quoted text becomes a phrase. Every word must match in some field (title weighted 3,
 summary 1.2, body 1, like ours); when nothing matches, any word may match (ours does the
 same fallback).
@@ -27,7 +27,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from searchapp.documents import Document
-from searchapp.text import analysis
+from searchapp.text.analysis import Analyzer
+
+#: The analysis the peers share with ours (no user dictionary).
+ANALYZER = Analyzer()
 
 FIELDS = ("title", "summary", "body")
 WEIGHTS = {"title": 3.0, "summary": 1.2, "body": 1.0}
@@ -46,7 +49,7 @@ class SegDoc:
 
 
 def _seg_text(text: str) -> str:
-    return " ".join(t.text for t in analysis.tokenize(text, search_mode=True)) if text else ""
+    return " ".join(t.text for t in ANALYZER.tokenize(text, search_mode=True)) if text else ""
 
 
 def segment_document(doc: Document) -> SegDoc:
@@ -56,7 +59,7 @@ def segment_document(doc: Document) -> SegDoc:
 
 def segment_all(docs: Sequence[Document], procs: int | None = None) -> list[SegDoc]:
     """Segment every document, in ``procs`` worker processes (default: up to 2 cores)."""
-    analysis.configure(None)
+    ANALYZER.segment("")  # set the segmenter up before the workers fork
     procs = procs or min(2, os.cpu_count() or 1)
     if procs <= 1 or len(docs) < 200:
         return [segment_document(d) for d in docs]
@@ -71,14 +74,14 @@ def parse_query(text: str) -> list[tuple[str, ...]]:
     pos = 0
     for m in _QUOTED.finditer(text):
         rest.append(text[pos : m.start()])
-        terms = analysis.query_terms(m.group(1))
+        terms = ANALYZER.query_terms(m.group(1))
         if len(terms) > 1:
             units.append(tuple(terms))
         else:
             units.extend((t,) for t in terms)
         pos = m.end()
     rest.append(text[pos:])
-    units.extend((t,) for t in analysis.query_terms(" ".join(rest)))
+    units.extend((t,) for t in ANALYZER.query_terms(" ".join(rest)))
     return list(dict.fromkeys(units))
 
 

@@ -4,7 +4,7 @@
 
 Every measurement runs in its own child process (``python -m bench.run --child ...``);
 engines are interleaved and the order rotates between runs; figures are medians over runs.
-What is measured (see ``bench/README.md``): full index time (ours: ``indexer.rebuild`` or
+What is measured (see ``bench/README.md``): full index time (ours: ``Engine.rebuild`` or
 ``index_documents`` with default procs; peers: load + jieba segmentation + indexing, with
 the segmentation reported separately), peak RSS of the child (its workers included),
 index size, search p50/p95 for the top 10 ids and for the top 10 with snippets, cold start
@@ -135,10 +135,13 @@ class TreeRss(threading.Thread):
         return self.peak_mb
 
 
-def _userdict(cfg: dict[str, Any]) -> Path | None:
-    from searchapp.config import userdict_path
+def _engine(cfg: dict[str, Any], index_dir: Path) -> Any:
+    """Our engine over ``index_dir``, with the corpus folder's user dictionary if any."""
+    from searchapp.config import Settings
+    from searchapp.engine import open_engine
 
-    return userdict_path(Path(cfg["folder"])) if cfg.get("folder") else None
+    corpus = Path(cfg["folder"]) if cfg.get("folder") else Path(cfg["work"])
+    return open_engine(Settings(corpus_dir=corpus, index_dir=index_dir))
 
 
 def _docs(cfg: dict[str, Any]):
@@ -150,20 +153,20 @@ def _docs(cfg: dict[str, Any]):
 
 
 def job_ours_index(cfg: dict[str, Any]) -> dict[str, Any]:
-    from searchapp.backends.whoosh import writer as indexer
     from searchapp.text import analysis
 
     index_dir = Path(cfg["work"]) / "idx-ours"
     tree = TreeRss()
     tree.start()
     started = time.perf_counter()
+    engine = _engine(cfg, index_dir)
     if cfg.get("folder"):
-        stats = indexer.rebuild(Path(cfg["folder"]), index_dir, userdict=_userdict(cfg))
+        stats = engine.rebuild(Path(cfg["folder"]))
         load_s = 0.0
     else:
         docs = _docs(cfg)
         load_s = time.perf_counter() - started
-        stats = indexer.index_documents(docs, index_dir)
+        stats = engine.index_documents(docs)
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
@@ -189,13 +192,13 @@ def job_segment(cfg: dict[str, Any], fast: bool = False) -> dict[str, Any]:
     installed; identical tokens), timed only."""
     if not fast:
         os.environ["SEARCHAPP_SEGMENTER"] = "jieba"
-    from bench.peers import segment_all
+    from bench.peers import ANALYZER, segment_all
     from searchapp.text import analysis
 
     t0 = time.perf_counter()
     docs = _docs(cfg)
     t1 = time.perf_counter()
-    analysis.configure(None)
+    ANALYZER.segment("")  # set the segmenter up
     t2 = time.perf_counter()
     seg = segment_all(docs)
     t3 = time.perf_counter()
@@ -233,9 +236,7 @@ def job_search(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
     snip_ms: list[float] = []
     found = 0
     if name == "ours":
-        from searchapp.engine.search import Engine
-
-        engine = Engine(Path(cfg["work"]) / "idx-ours", userdict=_userdict(cfg))
+        engine = _engine(cfg, Path(cfg["work"]) / "idx-ours")
         for q in queries[:3]:
             engine.search(q)
         for q in queries:
@@ -261,9 +262,6 @@ def job_search(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def job_incremental(cfg: dict[str, Any]) -> dict[str, Any]:
-    from searchapp.backends.whoosh import writer as indexer
-    from searchapp.engine.search import Engine
-
     folder, index_dir = Path(cfg["folder"]), Path(cfg["work"]) / "idx-ours"
     target = next(p for p in sorted(folder.rglob("*.txt")) if p.name != "userdict.txt")
     doc_id = target.relative_to(folder).as_posix()
@@ -272,11 +270,11 @@ def job_incremental(cfg: dict[str, Any]) -> dict[str, Any]:
     try:
         target.write_bytes(original + f"\n增量测试 {word}\n".encode())
         started = time.perf_counter()
-        stats = indexer.update(folder, index_dir, userdict=_userdict(cfg))
+        stats = _engine(cfg, index_dir).update(folder)
         update_s = time.perf_counter() - started
         seen = False
         while time.perf_counter() - started < 30:
-            page = Engine(index_dir, userdict=_userdict(cfg)).search(word)
+            page = _engine(cfg, index_dir).search(word)
             if any(h.id == doc_id for h in page.hits):
                 seen = True
                 break
@@ -284,15 +282,15 @@ def job_incremental(cfg: dict[str, Any]) -> dict[str, Any]:
         visible_s = time.perf_counter() - started
     finally:
         target.write_bytes(original)
-        indexer.update(folder, index_dir, userdict=_userdict(cfg))
+        _engine(cfg, index_dir).update(folder)
     return {"update_s": update_s, "visible_s": visible_s, "seen": seen, "indexed": stats.indexed}
 
 
 COLD_CODE = {
     "ours": (
-        "import sys; from pathlib import Path; from searchapp.engine.search import Engine; "
-        "from searchapp.config import userdict_path; f=sys.argv[2]; "
-        "e=Engine(Path(sys.argv[1]), userdict=userdict_path(Path(f)) if f else None); "
+        "import sys; from pathlib import Path; from searchapp.engine import open_engine; "
+        "from searchapp.config import Settings; f=sys.argv[2]; "
+        "e=open_engine(Settings(corpus_dir=Path(f or sys.argv[1]), index_dir=Path(sys.argv[1]))); "
         "p=e.search(sys.argv[3]); print(len(p.hits))"
     ),
     "peer": (
@@ -684,7 +682,7 @@ def markdown(res: dict[str, Any]) -> str:
     if inc:
         lines += [
             "",
-            f"Incremental (one file changed): `indexer.update` {inc['update_s']:.2f} s,"
+            f"Incremental (one file changed): `update` {inc['update_s']:.2f} s,"
             f" visible to a new Engine after {inc['visible_s']:.2f} s"
             f" ({'seen' if inc['seen'] else 'NOT seen'}).",
         ]

@@ -20,3 +20,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from searchapp.web.app import create_app as factory
 
     return factory(test_config)
+
+
+def serve(settings: dict[str, Any], host: str, port: int) -> None:
+    """Serve the app with ``settings`` on ``host:port`` until interrupted (the built-in
+    server of ``python -m searchapp serve``; see :mod:`searchapp.web.server`)."""
+    from searchapp.web.server import serve as run
+
+    # WARM_UP: the suggestion vocabulary starts building now, not at the first request.
+    run(create_app({**settings, "WARM_UP": True}), host, port)

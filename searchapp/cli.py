@@ -1,4 +1,4 @@
-"""The command line: rebuild, update, search, stats, serve. A thin shell over the core.
+"""The command line: rebuild, update, search, stats, serve. A thin shell over the engine.
 
 Available as ``python -m searchapp COMMAND`` and ``flask --app searchapp COMMAND``.
 """
@@ -9,16 +9,16 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from searchapp import config
-from searchapp.backends.whoosh import store
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.engine.search import SORTS, Engine
+from searchapp.engine import Engine, IndexBusy, IndexUnavailable, open_engine
+from searchapp.engine.request import BadRequestInput, parse_date, read_request
+from searchapp.engine.results import SORTS
+from searchapp.indexing import BuildStats, Progress
 
 # Folders are checked by config.check_* (one line, exit 1), not by click (a usage error).
 _dir = click.Path(path_type=Path)
@@ -45,7 +45,7 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[indexer.Progress | None]:
+def _progress(label: str) -> Iterator[Progress | None]:
     """A tqdm bar on a terminal; nothing when output is piped or in CI."""
     if not sys.stderr.isatty():
         yield None
@@ -66,7 +66,7 @@ def _progress(label: str) -> Iterator[indexer.Progress | None]:
         bar.close()
 
 
-def _report(stats: indexer.BuildStats, as_json: bool, strict: bool) -> None:
+def _report(stats: BuildStats, as_json: bool, strict: bool) -> None:
     if as_json:
         click.echo(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -90,27 +90,33 @@ def _check(corpus_dir: Path | None, index_dir: Path, *, write: bool) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-def _build(kind: str, corpus_dir: Path, index_dir: Path, **kwargs: Any) -> indexer.BuildStats:
-    func = indexer.rebuild if kind == "rebuild" else indexer.update
+def _engine(corpus_dir: Path, index_dir: Path) -> Engine:
+    """The engine the settings (``SEARCHAPP_*``) and the folders given describe."""
+    try:
+        settings = config.Settings.from_env(CORPUS_DIR=str(corpus_dir), INDEX_DIR=str(index_dir))
+        return open_engine(settings)
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _build(
+    kind: str, engine: Engine, corpus_dir: Path, index_dir: Path, **kwargs: Any
+) -> BuildStats:
     _check(corpus_dir, index_dir, write=True)
     try:
         with _progress(kind) as progress:
-            return func(
-                corpus_dir,
-                index_dir,
-                userdict=config.userdict_path(corpus_dir),
-                progress=progress,
-                **kwargs,
-            )
+            if kind == "rebuild":
+                return engine.rebuild(corpus_dir, progress=progress, **kwargs)
+            return engine.update(corpus_dir, progress=progress)
     except FileNotFoundError as exc:
         if exc.errno is None:  # the indexer's own "corpus folder not found: ..."
             raise click.ClickException(str(exc)) from None
         raise click.ClickException(
             f"cannot write the index in {index_dir}: {exc.strerror}"
         ) from None
-    except store.IndexBusy as exc:
+    except IndexBusy as exc:
         raise click.ClickException(str(exc)) from None
-    except store.IndexUnavailable as exc:
+    except IndexUnavailable as exc:
         raise click.ClickException(f"{exc}. {exc.hint}") from None
     except OSError as exc:  # permission, disk full, read-only file system ...
         reason = exc.strerror or str(exc)
@@ -131,7 +137,8 @@ def rebuild(
     corpus_dir: Path, index_dir: Path, procs: int | None, strict: bool, as_json: bool
 ) -> None:
     """Full rebuild."""
-    _report(_build("rebuild", corpus_dir, index_dir, procs=procs), as_json, strict)
+    engine = _engine(corpus_dir, index_dir)
+    _report(_build("rebuild", engine, corpus_dir, index_dir, procs=procs), as_json, strict)
 
 
 @cli.command(help="Index only added, changed and deleted articles.")
@@ -142,27 +149,12 @@ def update(corpus_dir: Path, index_dir: Path, strict: bool, as_json: bool) -> No
     """Incremental update; with no index yet, a full build (what a cron job or a service's
     start-up wants)."""
     kind = "update"
-    if not store.index_exists(index_dir):
+    engine = _engine(corpus_dir, index_dir)
+    if not engine.backend.exists():
         _check(corpus_dir, index_dir, write=True)
         click.echo(f"no index in {index_dir} yet: building it", err=True)
         kind = "rebuild"
-    _report(_build(kind, corpus_dir, index_dir), as_json, strict)
-
-
-def _engine(corpus_dir: Path, index_dir: Path) -> Engine:
-    from searchapp.text.synonyms import load_synonyms
-
-    syn = load_synonyms(config.synonyms_path(corpus_dir))
-    return Engine(index_dir, userdict=config.userdict_path(corpus_dir), expand=syn.expand)
-
-
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    _report(_build(kind, engine, corpus_dir, index_dir), as_json, strict)
 
 
 @cli.command(help="Search the index and print the top results.")
@@ -193,34 +185,37 @@ def search(
     explain: bool,
     as_json: bool,
 ) -> None:
-    """Search from the terminal."""
-    filters = [("tags", t.lower()) for t in tag] + [("source", s.lower()) for s in source]
-    filters += [("lang", x) for x in lang]
-    end = _date(date_to)
-    if end and len(date_to or "") <= 10:
-        end = end.replace(hour=23, minute=59, second=59)
+    """Search from the terminal: the same request model and JSON as the web API."""
+    params: dict[str, list[str]] = {
+        "q": [query],
+        "page": [str(page)],
+        "size": [str(limit)],
+        "sort": [sort],
+        "tag": list(tag),
+        "source": list(source),
+        "lang": list(lang),
+        "from": [date_from or ""],
+        "to": [date_to or ""],
+    }
+    for value in (date_from, date_to):
+        try:
+            parse_date(value or "", end_of_day=False)
+        except BadRequestInput:
+            raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    sr, _ = read_request(
+        lambda k: (params.get(k) or [None])[0], lambda k: params.get(k, []), max_size=100
+    )
     _check(None, index_dir, write=False)
+    engine = _engine(corpus_dir, index_dir)
     try:
-        engine = _engine(corpus_dir, index_dir)
-        result = engine.search(
-            query,
-            page,
-            sort=sort,
-            pagelen=limit,
-            filters=filters,
-            date_from=_date(date_from),
-            date_to=end,
-        )
-    except store.IndexUnavailable as exc:
+        result = engine.run(sr, facets=as_json)
+        why = engine.explain(query, result.hits) if explain else {}
+    except IndexUnavailable as exc:
         raise click.ClickException(f"{exc}. {exc.hint}") from None
-    why = engine.explain(query, result.hits) if explain else {}
     if as_json:
         from searchapp.engine.serialize import page_to_dict
 
-        data = page_to_dict(result)
-        if explain:
-            for hit in data["hits"]:
-                hit["explain"] = why[hit["id"]].as_dict() if hit["id"] in why else None
+        data = page_to_dict(result, explanations=why if explain else None)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     from searchapp.engine.serialize import plain_snippet
@@ -252,9 +247,9 @@ def stats(corpus_dir: Path, index_dir: Path, as_json: bool) -> None:
     _check(None, index_dir, write=False)
     try:
         info = _engine(corpus_dir, index_dir).stats()
-    except store.IndexUnavailable as exc:
+        info = {"index": info.pop("index", str(index_dir)), **info}
+    except IndexUnavailable as exc:
         raise click.ClickException(f"{exc}. {exc.hint}") from None
-    info = {"index": str(index_dir), **info}
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return
@@ -272,24 +267,15 @@ def stats(corpus_dir: Path, index_dir: Path, as_json: bool) -> None:
 def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     """Run the web server."""
     _check(corpus_dir, index_dir, write=False)
-    if indexer.needs_rebuild(index_dir, config.userdict_path(corpus_dir)):
+    engine = _engine(corpus_dir, index_dir)
+    if engine.needs_rebuild():
         _check(corpus_dir, index_dir, write=True)
         click.echo(f"No usable index in {index_dir}: building it from {corpus_dir} ...")
-        _report(_build("rebuild", corpus_dir, index_dir), False, False)
-    from searchapp import create_app
+        _report(_build("rebuild", engine, corpus_dir, index_dir), False, False)
+    from searchapp import serve as serve_app
 
-    # WARM_UP: the suggestion vocabulary starts building now, not at the first request.
-    app = create_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir), "WARM_UP": True})
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    from searchapp.web.server import make_pooled_server
-
-    server = make_pooled_server(host, port, app)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir)}, host, port)
 
 
 COMMANDS = [rebuild, update, search, stats, serve]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,80 @@ DEFAULTS: dict[str, Any] = {
     "CORPUS_DIR": str(PROJECT_ROOT / "corpus"),
     "INDEX_DIR": str(PROJECT_ROOT / "index"),
     "PAGE_SIZE": 10,
+    #: "whoosh" (an index folder on this machine) or "opensearch" (a cluster)
+    "BACKEND": "whoosh",
+    #: one or more node URLs, comma-separated
+    "OPENSEARCH_URL": "http://127.0.0.1:9200",
+    #: the alias readers search; each rebuild makes a new concrete index behind it
+    "OPENSEARCH_INDEX": "searchapp",
+    "OPENSEARCH_SHARDS": 1,
+    "OPENSEARCH_REPLICAS": 0,
+    "OPENSEARCH_USER": "",
+    "OPENSEARCH_PASSWORD": "",
+    #: a CA bundle to verify the cluster's TLS certificate
+    "OPENSEARCH_CA": "",
 }
+BACKENDS = ("whoosh", "opensearch")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the engine needs, read once from the app config or the environment."""
+
+    corpus_dir: Path
+    index_dir: Path
+    page_size: int = 10
+    backend: str = "whoosh"
+    opensearch_url: str = DEFAULTS["OPENSEARCH_URL"]
+    opensearch_index: str = DEFAULTS["OPENSEARCH_INDEX"]
+    opensearch_shards: int = 1
+    opensearch_replicas: int = 0
+    opensearch_user: str = ""
+    opensearch_password: str = ""
+    opensearch_ca: str = ""
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from a mapping of the :data:`DEFAULTS` names (Flask's app.config);
+        missing names take their defaults. Raises :class:`ConfigError` for a value that
+        cannot work (an unknown backend, a page size that is not a number)."""
+
+        def get(name: str) -> Any:
+            value = values.get(name)
+            return DEFAULTS[name] if value is None or value == "" else value
+
+        backend = str(get("BACKEND")).strip().lower()
+        if backend not in BACKENDS:
+            raise ConfigError(
+                f"unknown backend {backend!r} (SEARCHAPP_BACKEND): use one of {', '.join(BACKENDS)}"
+            )
+        try:
+            numbers = {
+                name: int(str(get(name)).strip())
+                for name in ("PAGE_SIZE", "OPENSEARCH_SHARDS", "OPENSEARCH_REPLICAS")
+            }
+        except ValueError as exc:
+            raise ConfigError(f"a numeric setting is not a number ({exc})") from None
+        return cls(
+            corpus_dir=Path(get("CORPUS_DIR")),
+            index_dir=Path(get("INDEX_DIR")),
+            page_size=numbers["PAGE_SIZE"],
+            backend=backend,
+            opensearch_url=str(get("OPENSEARCH_URL")),
+            opensearch_index=str(get("OPENSEARCH_INDEX")),
+            opensearch_shards=numbers["OPENSEARCH_SHARDS"],
+            opensearch_replicas=numbers["OPENSEARCH_REPLICAS"],
+            opensearch_user=str(get("OPENSEARCH_USER")),
+            opensearch_password=str(get("OPENSEARCH_PASSWORD")),
+            opensearch_ca=str(get("OPENSEARCH_CA")),
+        )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from ``SEARCHAPP_*`` variables, then ``overrides`` (by DEFAULTS name)."""
+        values = {name: os.environ.get(f"SEARCHAPP_{name}") for name in DEFAULTS}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_mapping(values)
 
 
 def env_setting(name: str) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from searchapp import create_app
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.config import userdict_path
+from searchapp.config import Settings
+from searchapp.engine import Engine, open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -34,13 +34,18 @@ def make_corpus(dest: Path) -> Path:
     return dest
 
 
+def engine_for(corpus: Path, index: Path, **settings: object) -> Engine:
+    """The engine the app and the CLI would open for ``corpus`` and ``index``."""
+    return open_engine(Settings(corpus_dir=Path(corpus), index_dir=Path(index), **settings))  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(corpus_dir, index_dir) built once for read-only tests."""
     base = tmp_path_factory.mktemp("built")
     corpus = make_corpus(base / "corpus")
     index = base / "index"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
+    engine_for(corpus, index).rebuild(corpus, procs=1)
     return corpus, index
 
 

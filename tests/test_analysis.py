@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from searchapp.backends.whoosh.tokenizer import ChineseTokenizer, Pretokenized
 from searchapp.text import analysis, scripts
-from searchapp.text.analysis import ChineseTokenizer, Pretokenized, query_terms, tokenize
+from searchapp.text.analysis import Analyzer
+
+ANALYZER = Analyzer()
+query_terms = ANALYZER.query_terms
 
 
 def index_tokens(text: str) -> list[tuple[str, int, int, int]]:
-    return [(t.text, t.pos, t.start, t.end) for t in tokenize(text)]
+    return [(t.text, t.pos, t.start, t.end) for t in ANALYZER.tokenize(text)]
 
 
 @pytest.mark.parametrize(
@@ -86,23 +90,36 @@ def test_tokenizer_replays_pretokenized_values() -> None:
     assert out == [("x", 0, 0, 1), ("y", 1, 1, 2)]
 
 
-def test_tokenizer_query_mode_is_precise() -> None:
-    tok = ChineseTokenizer()
-    assert [t.text for t in tok("人工智能", mode="query")] == ["人工智能"]
-    assert [t.text for t in tok("人工智能", mode="index")] == ["人工", "智能", "人工智能"]
+def test_the_whoosh_tokenizer_never_segments_on_its_own() -> None:
+    with pytest.raises(TypeError, match="Pretokenized"):
+        list(ChineseTokenizer()("人工智能"))
 
 
-def test_user_dictionary_changes_segmentation_and_fingerprint(tmp_path: Path) -> None:
-    before = analysis.fingerprint()
+def test_user_dictionary_changes_segmentation_and_fingerprint() -> None:
     assert query_terms("蝴蝶鲸鱼模型") != ["蝴蝶鲸鱼", "模型"]
-    userdict = tmp_path / "userdict.txt"
-    userdict.write_text("蝴蝶鲸鱼 100 n\n", encoding="utf-8")
-    try:
-        analysis.configure(userdict)
-        assert query_terms("蝴蝶鲸鱼模型") == ["蝴蝶鲸鱼", "模型"]
-        assert analysis.fingerprint() != before
-    finally:
-        analysis.configure(None)
+    custom = Analyzer("蝴蝶鲸鱼 100 n\n".encode())
+    assert custom.query_terms("蝴蝶鲸鱼模型") == ["蝴蝶鲸鱼", "模型"]
+    assert custom.fingerprint != ANALYZER.fingerprint
+    # Two configurations live side by side: the default one is unchanged.
+    assert query_terms("蝴蝶鲸鱼模型") != ["蝴蝶鲸鱼", "模型"]
+
+
+def test_learned_words_join_the_dictionary_and_a_user_line_bans_one() -> None:
+    learned = [("鲸鱼蝴蝶", 200)]
+    assert Analyzer(b"", learned).query_terms("鲸鱼蝴蝶来了") == ["鲸鱼蝴蝶", "来", "了"]
+    banned = Analyzer("-鲸鱼蝴蝶\n".encode(), learned)
+    assert banned.query_terms("鲸鱼蝴蝶来了") != ["鲸鱼蝴蝶", "来", "了"]
+    assert banned.banned() == {"鲸鱼蝴蝶"}
+    assert len({Analyzer().fingerprint, Analyzer(b"", learned).fingerprint}) == 2
+
+
+def test_an_analyzer_survives_pickling_for_worker_processes() -> None:
+    import pickle
+
+    custom = Analyzer("蝴蝶鲸鱼 100 n\n".encode())
+    again = pickle.loads(pickle.dumps(custom))
+    assert again.fingerprint == custom.fingerprint
+    assert again.query_terms("蝴蝶鲸鱼模型") == ["蝴蝶鲸鱼", "模型"]
 
 
 def test_block_pattern_is_jiebas() -> None:
@@ -114,11 +131,11 @@ def test_block_pattern_is_jiebas() -> None:
 SEARCH_ONLY = """
 import sys
 from pathlib import Path
-from searchapp.text import analysis
-analysis.configure(Path(sys.argv[1]))
-plain = analysis.query_terms("人工智能开源模型 DeepSeek 軟體")
-symbols = analysis.query_terms("deepseek-r1 增长 3.5% www.qq.com")
-indexed = [t[0] for t in analysis.token_tuples("人工智能开源模型")]
+from searchapp.text.analysis import Analyzer
+analyzer = Analyzer.from_file(Path(sys.argv[1]))
+plain = analyzer.query_terms("人工智能开源模型 DeepSeek 軟體")
+symbols = analyzer.query_terms("deepseek-r1 增长 3.5% www.qq.com")
+indexed = [t[0] for t in analyzer.tokens("人工智能开源模型")]
 print(plain, symbols, indexed)
 print("jieba" in sys.modules)
 """
@@ -158,11 +175,12 @@ def test_a_process_with_the_cache_never_loads_jieba(tmp_path: Path) -> None:
 
 SIDE_TABLES = """
 from searchapp.text import analysis
-analysis.configure(None)
+analyzer = analysis.Analyzer()
+assert analyzer.fast
 analysis.ensure_jieba()
 freq = analysis.jieba.dt.FREQ
-print(analysis._grams == {w for w, n in freq.items() if n and 2 <= len(w) <= 3})
-print(sorted(analysis._symbol_words))
+print(analyzer._grams == {w for w, n in freq.items() if n and 2 <= len(w) <= 3})
+print(sorted(analyzer._symbols))
 """
 
 

@@ -9,22 +9,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from whoosh import query as Q
+from conftest import engine_for
 
-from searchapp.config import synonyms_path, userdict_path
 from searchapp.engine import explain
 from searchapp.engine.search import Engine
-from searchapp.text.synonyms import load_synonyms
 
 
 @pytest.fixture(scope="module")
 def engine(built: tuple[Path, Path]) -> Iterator[Engine]:
     corpus, index = built
-    eng = Engine(
-        index,
-        userdict=userdict_path(corpus),
-        expand=load_synonyms(synonyms_path(corpus)).expand,
-    )
+    eng = engine_for(corpus, index)
     yield eng
     eng.close()
 
@@ -112,19 +106,21 @@ def test_the_terms_are_those_of_the_query_the_engine_runs(engine: Engine) -> Non
     assert engine.explain_terms("") == []
 
 
-def test_leaves_of_a_whoosh_query() -> None:
-    q = Q.Or(
-        [
-            Q.Term("title", "a", boost=2.0),
-            Q.And([Q.Term("body", "b"), Q.Phrase("body", ["c", "d"], boost=0.5)], boost=2.0),
-            Q.Term("tags", "qq"),
-            Q.Not(Q.Term("body", "x")),
-        ]
+def test_leaves_of_a_query_tree() -> None:
+    from searchapp.backends.base import And, AndMaybe, Keyword, Or, Phrase, Term
+
+    q = Or(
+        (
+            Term("title", "a", 2.0),
+            AndMaybe(And((Term("body", "b"),)), Phrase("body", ("c", "d"), 0.5)),
+            Keyword("tags", "qq"),
+            Term("title", "a", 1.0),  # the same leaf again counts once
+        )
     )
     assert explain.leaves(q) == [
         ("title", "a", 2.0),
-        ("body", "b", 2.0),
-        ("body", ("c", "d"), 1.0),
+        ("body", "b", 1.0),
+        ("body", ("c", "d"), 0.5),
     ]
 
 

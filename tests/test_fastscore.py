@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import engine_for
 from whoosh import query as Q
 
+from searchapp.backends.base import Or
 from searchapp.backends.whoosh import sidecar, store
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.config import synonyms_path, userdict_path
 from searchapp.engine.search import Engine
-from searchapp.text import analysis
-from searchapp.text.query import parse
-from searchapp.text.synonyms import load_synonyms
+from searchapp.text.analysis import Analyzer
+
+ANALYZER = Analyzer()
 
 QUERIES = [
     "DeepSeek",
@@ -46,15 +46,7 @@ QUERIES = [
 ]
 
 
-def engine_for(corpus: Path, index: Path) -> Engine:
-    return Engine(
-        index,
-        userdict=userdict_path(corpus),
-        expand=load_synonyms(synonyms_path(corpus)).expand,
-    )
-
-
-def reference(searcher, q: Q.Query) -> dict[int, float]:
+def reference(searcher, q: Q.Query, analyzer: Analyzer = ANALYZER) -> dict[int, float]:
     """docnum -> score: Whoosh scores the terms, phrases are found in the stored text."""
     if q is Q.NullQuery:
         return {}
@@ -62,17 +54,17 @@ def reference(searcher, q: Q.Query) -> dict[int, float]:
         return {hit.docnum: hit.score for hit in searcher.search(q, limit=None)}
     if isinstance(q, Q.Phrase):
         words = list(q.words)
-        every = reference(searcher, Q.And([Q.Term(q.fieldname, w) for w in words]))
+        every = reference(searcher, Q.And([Q.Term(q.fieldname, w) for w in words]), analyzer)
         out = {}
         for docnum, score in every.items():
             text = searcher.stored_fields(docnum).get(q.fieldname, "")
             at = defaultdict(set)
-            for term, pos, _, _ in analysis.token_tuples(text):  # as it was indexed
+            for term, pos, _, _ in analyzer.tokens(text):  # as it was indexed
                 at[term].add(pos)
             if any(all(p + i in at[w] for i, w in enumerate(words)) for p in at[words[0]]):
                 out[docnum] = score * q.boost
         return out
-    parts = [reference(searcher, child) for child in q.subqueries]
+    parts = [reference(searcher, child, analyzer) for child in q.subqueries]
     if isinstance(q, Q.AndMaybe):  # the first part's documents, the second adding score
         docs = set(parts[0])
     elif isinstance(q, Q.And):
@@ -82,44 +74,47 @@ def reference(searcher, q: Q.Query) -> dict[int, float]:
     return {d: sum(p.get(d, 0.0) for p in parts) * q.boost for d in docs}
 
 
-def fast_scores(engine: Engine, searcher, q: Q.Query) -> dict[int, float]:
-    scores, matched = engine._scorer(searcher).evaluate(q)
+def fast_scores(view, q: Q.Query) -> dict[int, float]:
+    scores, matched = view.scorer.evaluate(q)
     return {int(d): float(scores[d]) for d in np.flatnonzero(matched)}
 
 
 def queries_for(engine: Engine, text: str) -> list[Q.Query]:
-    """The queries the engine runs for ``text``: all words, any word, the bonuses."""
-    parsed = engine._resolve(parse(text), engine.searcher().reader())
+    """The Whoosh queries the engine's trees for ``text`` become: all words, any word,
+    the bonuses, the exclusions."""
+    view = engine.view()
+    parsed = engine._resolve(engine.parse(text), view)
     out = []
     if parsed.clauses:
-        out += [engine._all_query(parsed), engine._any_query(parsed)]
-        out += engine._proximity(parsed) + engine._pairs(parsed)
+        out += [engine._all_node(parsed), engine._any_node(parsed)]
+        out += [*engine._proximity(parsed), *engine._pairs(parsed)]
     if parsed.excluded:
-        out.append(Q.Or([engine._unit_query(u) for u in parsed.excluded]))
-    return out
+        out.append(Or(tuple(engine._unit_node(u) for u in parsed.excluded)))
+    return [view._query(node) for node in out]
 
 
 def assert_same_as_whoosh(engine: Engine) -> int:
     compared = checked = 0
     with engine.pinned():
-        searcher = engine.searcher()
+        view = engine.view()
+        searcher = view.searcher
         for text in QUERIES:
             for q in queries_for(engine, text):
-                expected = reference(searcher, q)
-                got = fast_scores(engine, searcher, q)
+                expected = reference(searcher, q, engine.analyzer)
+                got = fast_scores(view, q)
                 assert got.keys() == expected.keys(), (text, q)
                 for docnum, score in expected.items():
                     assert got[docnum] == pytest.approx(score, rel=1e-12, abs=1e-12), (text, q)
                 compared += len(expected)
                 if isinstance(q, Q.Phrase):
                     # The bonus looks only at the candidates: every other document here.
-                    every = np.flatnonzero(engine._scorer(searcher).live)  # no deleted ones
+                    every = np.flatnonzero(view.scorer.live)  # no deleted ones
                     for some in (
                         every,
                         every[::-2].copy(),
                         np.array(sorted(expected)[1:], dtype=np.int64),
                     ):
-                        bonus = engine._scorer(searcher).bonus([q], some)
+                        bonus = view.scorer.bonus([q], some)
                         want = [expected.get(int(d), 0.0) for d in some]
                         assert bonus.tolist() == pytest.approx(want, rel=1e-12), (text, q)
                         checked += sum(1 for w in want if w)
@@ -134,7 +129,7 @@ def sidecars(index: Path) -> list[Path]:
 @pytest.fixture
 def index(corpus: Path, tmp_path: Path) -> Path:
     index = tmp_path / "ix"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
+    engine_for(corpus, index).rebuild(corpus, procs=1)
     return index
 
 
@@ -142,7 +137,7 @@ def test_every_segment_has_a_sidecar_that_is_used(corpus: Path, index: Path) -> 
     assert len(sidecars(index)) == 1
     engine = engine_for(corpus, index)
     with engine.pinned():
-        scorer = engine._scorer(engine.searcher())
+        scorer = engine.view().scorer
         assert [seg.side is not None for seg in scorer.segments] == [True]
     assert assert_same_as_whoosh(engine) > 100
 
@@ -153,10 +148,10 @@ def test_multi_segment_index_with_deletions_and_a_merge(corpus: Path, index: Pat
     marx = corpus / "politics" / "marx.txt"
     marx.write_text(marx.read_text("utf-8") + "\n马克思主义与人工智能。\n", "utf-8")
     (corpus / "extra.txt").write_text("DeepSeek 开源模型\n\n英伟达芯片与开源模型。\n", "utf-8")
-    stats = indexer.update(corpus, index, userdict=userdict_path(corpus))
+    stats = engine_for(corpus, index).update(corpus)
     assert (stats.indexed, stats.deleted) == (2, 1)
     with engine.pinned():
-        scorer = engine._scorer(engine.searcher())
+        scorer = engine.view().scorer
         assert len(scorer.segments) == 2
         assert not scorer.live.all()  # deleted documents are still in the first segment
     assert assert_same_as_whoosh(engine) > 100
@@ -166,9 +161,9 @@ def test_multi_segment_index_with_deletions_and_a_merge(corpus: Path, index: Pat
         (corpus / f"more{n}.txt").write_text(f"寒潮 第{n}篇\n\n寒潮来袭，DeepSeek。\n", "utf-8")
         if n == 3:
             (corpus / "extra.txt").write_text("DeepSeek 开源模型\n\n英伟达芯片。\n", "utf-8")
-        indexer.update(corpus, index, userdict=userdict_path(corpus))
+        engine_for(corpus, index).update(corpus)
     with engine.pinned():
-        scorer = engine._scorer(engine.searcher())
+        scorer = engine.view().scorer
         counts = [seg.count for seg in scorer.segments]
         assert len(counts) < 8  # eight commits: some of their segments were merged
         assert all(seg.side is not None for seg in scorer.segments)
@@ -191,7 +186,7 @@ def test_a_missing_or_damaged_sidecar_is_a_damaged_index(
         path.write_bytes(b"not a sidecar")
     with pytest.raises(store.IndexCorrupt, match=rf"\(file {path.name} is missing or damaged\)"):
         engine_for(corpus, index).search("DeepSeek")
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
+    engine_for(corpus, index).rebuild(corpus, procs=1)
     assert engine_for(corpus, index).search("DeepSeek").total == 5
 
 
@@ -201,15 +196,13 @@ def test_highlight_spans_are_where_the_words_are_in_the_stored_text(
     engine = engine_for(corpus, index)
     words = ("人工智能", "开源", "deepseek", "芯片", "马克思", "马克")
     with engine.pinned():
-        searcher = engine.searcher()
-        docnums = list(searcher.reader().all_doc_ids())
-        fast = engine._scorer(searcher).spans(
-            "body", docnums, {w.encode("utf-8"): w for w in words}
-        )
+        view = engine.view()
+        docnums = list(view.reader.all_doc_ids())
+        fast = view.spans("body", docnums, {w: w for w in words})
         expected: dict[int, dict[tuple[int, int], str]] = {d: {} for d in docnums}
         for docnum in docnums:
-            body = searcher.stored_fields(docnum).get("body", "")
-            for term, _, start, end in analysis.token_tuples(body):
+            body = view.searcher.stored_fields(docnum).get("body", "")
+            for term, _, start, end in engine.analyzer.tokens(body):
                 if term in words:
                     expected[docnum][(start, end)] = term
     assert fast == expected

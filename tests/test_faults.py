@@ -25,12 +25,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import engine_for
 
 from searchapp import create_app
 from searchapp.backends.whoosh import sidecar, store
 from searchapp.backends.whoosh import writer as indexer
 from searchapp.backends.whoosh.schema import INDEX_NAME
-from searchapp.config import userdict_path
 from searchapp.engine.search import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,12 +68,12 @@ def folders(corpus: Path, index: Path) -> list[str]:
 
 
 def build(corpus: Path, index: Path) -> None:
-    stats = indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
+    stats = engine_for(corpus, index).rebuild(corpus, procs=1)
     assert stats.total == N_FIXTURES
 
 
 def engine(corpus: Path, index: Path) -> Engine:
-    return Engine(index, userdict=userdict_path(corpus))
+    return engine_for(corpus, index)
 
 
 def add_deepseek_article(corpus: Path, name: str) -> None:

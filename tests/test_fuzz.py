@@ -22,11 +22,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from conftest import engine_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchapp import create_app
-from searchapp.config import userdict_path
 from searchapp.engine.search import MAX_PAGE, SORTS, Engine, ResultPage
 
 SETTINGS = {
@@ -190,7 +190,7 @@ def search_params(draw: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def engine(built: tuple[Path, Path]) -> Engine:
     corpus, index = built
-    eng = Engine(index, userdict=userdict_path(corpus))
+    eng = engine_for(corpus, index)
     yield eng
     eng.close()
 
@@ -203,7 +203,8 @@ def fuzz_app(built: tuple[Path, Path]):
 
 @pytest.fixture(scope="module")
 def doc_ids(engine: Engine) -> list[str]:
-    return sorted(fields["id"] for fields in engine.searcher().all_stored_fields())
+    view = engine.view()
+    return sorted(d.id for d in view.stored(list(range(view.doc_count()))))
 
 
 # -- checks ------------------------------------------------------------------------------

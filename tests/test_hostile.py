@@ -21,13 +21,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SHARED_CORPUS
+from conftest import ROOT, SHARED_CORPUS, engine_for
 
 from searchapp import documents
 from searchapp.backends.whoosh import store
 from searchapp.cli import cli
 from searchapp.documents import loader
-from searchapp.engine.search import Engine
 
 HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
 SOGOU = (
@@ -341,7 +340,7 @@ def test_cli_rebuild_indexes_the_good_and_reports_the_bad(
         assert fields[doc_id]["title"] == title, doc_id
 
     # The index answers for what it holds, odd names included.
-    engine = Engine(index)
+    engine = engine_for(hostile, index)
     for query, doc_id in [
         ("破损元数据", "yaml/broken.md"),
         ("无效日期", "dates/invalid.md"),

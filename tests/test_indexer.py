@@ -8,9 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import engine_for
 
+from searchapp import indexing
 from searchapp.backends.whoosh import store
-from searchapp.backends.whoosh import writer as indexer
 from searchapp.config import userdict_path
 from searchapp.documents import Document
 from searchapp.engine.search import Engine
@@ -18,16 +19,16 @@ from searchapp.engine.search import Engine
 N_FIXTURES = 15
 
 
-def build(corpus: Path, index: Path, **kw) -> indexer.BuildStats:
-    return indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1, **kw)
+def build(corpus: Path, index: Path, **kw) -> indexing.BuildStats:
+    return engine_for(corpus, index).rebuild(corpus, procs=1, **kw)
 
 
-def update(corpus: Path, index: Path) -> indexer.BuildStats:
-    return indexer.update(corpus, index, userdict=userdict_path(corpus))
+def update(corpus: Path, index: Path) -> indexing.BuildStats:
+    return engine_for(corpus, index).update(corpus)
 
 
 def engine(corpus: Path, index: Path) -> Engine:
-    return Engine(index, userdict=userdict_path(corpus))
+    return engine_for(corpus, index)
 
 
 def later(path: Path) -> None:
@@ -60,7 +61,7 @@ def test_rebuild_skips_bad_files_with_reasons(corpus: Path, tmp_path: Path) -> N
 
 def test_rebuild_in_worker_processes_gives_the_same_index(corpus: Path, tmp_path: Path) -> None:
     one = build(corpus, tmp_path / "one")
-    two = indexer.rebuild(corpus, tmp_path / "two", userdict=userdict_path(corpus), procs=2)
+    two = engine_for(corpus, tmp_path / "two").rebuild(corpus, procs=2)
     assert one.total == two.total == N_FIXTURES
     a = engine(corpus, tmp_path / "one").search("人工智能开源模型", pagelen=10)
     b = engine(corpus, tmp_path / "two").search("人工智能开源模型", pagelen=10)
@@ -159,18 +160,18 @@ def test_a_commit_during_a_request_does_not_close_the_readers_it_uses(
     eng = engine(corpus, index)
     add_extra = corpus / "extra.txt"
     with eng.pinned():
-        held = eng.searcher()
+        held = eng.view()
         assert eng.search("DeepSeek").total == 5
         add_extra.write_text("DeepSeek 新文章\n\nDeepSeek 又有新消息。\n", encoding="utf-8")
         build(corpus, index)
         # Still inside the request: the same searcher, still readable, the old answer.
-        assert eng.searcher() is held
+        assert eng.view() is held
         assert eng.search("DeepSeek").total == 5
         assert held.doc_count() == N_FIXTURES
         assert eng.article("extra.txt") is None
     # The next request sees the new commit.
     assert eng.search("DeepSeek").total == 6
-    assert eng.searcher() is not held
+    assert eng.view() is not held
     assert eng.article("extra.txt") is not None
 
 
@@ -198,7 +199,7 @@ def test_missing_stale_and_corrupt_indexes_are_reported_and_rebuild_repairs(
     store.write_meta(index, version="schema 0 / analyzer 0")
     with pytest.raises(store.IndexStale, match="schema 0"):
         engine(corpus, index).search("DeepSeek")
-    assert indexer.needs_rebuild(index, userdict_path(corpus))
+    assert engine(corpus, index).needs_rebuild()
     build(corpus, index)
     assert engine(corpus, index).search("DeepSeek").total == 5
 
@@ -220,15 +221,16 @@ def test_index_documents_from_an_iterable(tmp_path: Path) -> None:
         )
         for i in range(5)
     ]
-    stats = indexer.index_documents(docs, tmp_path / "ix", procs=1)
+    eng = engine_for(tmp_path, tmp_path / "ix")
+    stats = eng.index_documents(docs, procs=1)
     assert stats.total == 5
-    page = Engine(tmp_path / "ix").search("光伏")
+    page = eng.search("光伏")
     assert page.total == 5 and page.hits[0].id == "d4"  # equal scores: newest first
 
 
 def test_missing_corpus_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="corpus folder not found"):
-        indexer.rebuild(tmp_path / "nope", tmp_path / "ix")
+        engine_for(tmp_path / "nope", tmp_path / "ix").rebuild(tmp_path / "nope")
 
 
 def test_update_is_fast_to_notice_nothing_changed(corpus: Path, tmp_path: Path) -> None:
@@ -236,18 +238,23 @@ def test_update_is_fast_to_notice_nothing_changed(corpus: Path, tmp_path: Path) 
     index = tmp_path / "ix"
     build(corpus, index)
     calls = []
-    original = indexer._prepare_path
+    from searchapp import documents
 
-    def spy(args):
-        calls.append(args[0])
-        return original(args)
+    real = documents.load_document
 
-    indexer._prepare_path = spy
+    def spy(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    documents.load_document = spy
     try:
         update(corpus, index)
+        assert calls == []
+        (corpus / "extra.txt").write_text("新文章\n\n新消息。\n", encoding="utf-8")
+        update(corpus, index)
+        assert [Path(p).name for p in calls] == ["extra.txt"]  # the check can fail
     finally:
-        indexer._prepare_path = original
-    assert calls == []
+        documents.load_document = real
 
 
 # -- the fast segmenter and the parallel writer (issue #6) ---------------------------------
@@ -261,44 +268,61 @@ SEGMENTER_SAMPLES = [
 ]
 
 
-def _same_as_jieba(texts: list[str]) -> list[str]:
-    import jieba
+COMPARE_SCRIPT = """
+import json, sys
+from pathlib import Path
+import jieba
+from searchapp.text import analysis, scripts
+userdict = Path(sys.argv[1]) if sys.argv[1] else None
+analyzer = analysis.Analyzer.from_file(userdict)
+assert analyzer.fast  # rjieba is a pinned requirement
+analysis.ensure_jieba()  # the reference, with the same words added
+bad = []
+for text in json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")):
+    folded = scripts.fold(text)
+    if analyzer.segment(folded) != list(jieba.tokenize(folded)):
+        bad.append(text[:60])
+print(json.dumps(bad, ensure_ascii=False))
+"""
 
-    from searchapp.text import analysis, scripts
 
-    analysis.ensure_jieba()  # the reference, with the same words added
+def _same_as_jieba(texts: list[str], userdict: Path | None, tmp_path: Path) -> list[str]:
+    """The texts rjieba (through our analyzer) cuts differently from jieba, compared in a
+    fresh interpreter: jieba is one dictionary per process, and this one has seen others."""
+    import json
+    import subprocess
+    import sys
 
-    bad = []
-    for text in texts:
-        folded = scripts.fold(text)
-        if analysis.segment(folded) != list(jieba.tokenize(folded)):
-            bad.append(text[:60])
-    return bad
+    listing = tmp_path / "texts.json"
+    listing.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", COMPARE_SCRIPT, str(userdict or ""), str(listing)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def test_fast_segmenter_gives_jiebas_tokens(corpus: Path) -> None:
+def test_fast_segmenter_gives_jiebas_tokens(corpus: Path, tmp_path: Path) -> None:
     from searchapp.documents import Skipped, load_corpus
-    from searchapp.text import analysis
 
-    analysis.configure(userdict_path(corpus))
-    assert analysis.use_fast_segmenter()  # rjieba is a pinned requirement
     texts = list(SEGMENTER_SAMPLES)
     for doc in load_corpus(corpus):
         if not isinstance(doc, Skipped):
             texts += [doc.title, doc.summary, doc.body]
-    assert _same_as_jieba(texts) == []
+    assert _same_as_jieba(texts, userdict_path(corpus), tmp_path) == []
 
 
-def test_fast_segmenter_on_the_shared_corpus_sample() -> None:
+def test_fast_segmenter_on_the_shared_corpus_sample(tmp_path: Path) -> None:
     """Every 20th article of the real corpus (the whole corpus was checked: 0 differences)."""
     from searchapp.documents import Skipped, iter_corpus_files, load_document
-    from searchapp.text import analysis
 
     root = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
     if not (root / "news-txt").is_dir():
         pytest.skip("../shared/corpus is not present")
-    analysis.configure(None)
-    assert analysis.use_fast_segmenter()
     texts = []
     for name in ("news-hugo", "news-txt"):
         for n, path in enumerate(iter_corpus_files(root / name)):
@@ -311,7 +335,7 @@ def test_fast_segmenter_on_the_shared_corpus_sample() -> None:
             if not isinstance(doc, Skipped):
                 texts += [doc.title, doc.summary, doc.body]
     assert len(texts) > 1000
-    assert _same_as_jieba(texts) == []
+    assert _same_as_jieba(texts, None, tmp_path) == []
 
 
 def test_dictionary_total_excess_matches_jiebas_dictionary() -> None:
@@ -332,7 +356,7 @@ def test_dictionary_total_excess_matches_jiebas_dictionary() -> None:
 
 def test_parallel_rebuild_writes_one_segment_per_worker(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "ix"
-    stats = indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=2)
+    stats = engine_for(corpus, index).rebuild(corpus, procs=2)
     assert stats.total == N_FIXTURES
     assert store.read_meta(index)["segments"] == 2
     assert not list(index.glob("*.tmp"))  # the workers' temporary folders are gone
@@ -349,14 +373,14 @@ def test_parallel_rebuild_writes_one_segment_per_worker(corpus: Path, tmp_path: 
 KILL_SCRIPT = """
 import os, sys, time
 from pathlib import Path
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.config import userdict_path
+from searchapp.config import Settings
+from searchapp.engine import open_engine
 corpus, index = Path(sys.argv[1]), Path(sys.argv[2])
 def progress(done, total):
     if done >= 1:
         Path(sys.argv[3]).write_text("halfway", encoding="utf-8")
         time.sleep(60)
-indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=2, progress=progress)
+open_engine(Settings(corpus, index)).rebuild(corpus, procs=2, progress=progress)
 """
 
 
@@ -423,9 +447,9 @@ def test_a_segment_without_any_dates_sorts_and_ranks(tmp_path: Path) -> None:
         for n in range(3)
     ]
     index = tmp_path / "ix"
-    indexer.index_documents(undated + dated, index, procs=2)
+    eng = engine_for(tmp_path, index)
+    eng.index_documents(undated + dated, procs=2)
     assert len(store.open_index(index)._segments()) == 2
-    eng = Engine(index)
     newest = eng.search("开源模型", sort="newest", pagelen=10)
     assert [h.id for h in newest.hits] == [
         "d2.txt",

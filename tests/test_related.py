@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import shared_corpus_or_skip
+from conftest import engine_for, shared_corpus_or_skip
 
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.config import synonyms_path, userdict_path
 from searchapp.engine import related
 from searchapp.engine.search import Engine
-from searchapp.text.synonyms import load_synonyms
 
 SEEDS = {
     "seeds/deepseek-reshapes-global-ai.txt",
@@ -27,17 +24,13 @@ SEEDS = {
 @pytest.fixture(scope="module")
 def searcher(built: tuple[Path, Path]) -> Iterator[Any]:
     corpus, index = built
-    eng = Engine(
-        index,
-        userdict=userdict_path(corpus),
-        expand=load_synonyms(synonyms_path(corpus)).expand,
-    )
-    yield eng.searcher()
+    eng = engine_for(corpus, index)
+    yield eng
     eng.close()
 
 
 def test_the_same_story_from_other_sources_is_grouped_apart(searcher: Any) -> None:
-    found = related.related(searcher, "dup/weather-2025-01-05.txt")
+    found = searcher.related("dup/weather-2025-01-05.txt")
     assert found is not None
     # The two other copies, first report first; nothing else shares enough.
     assert [d.id for d in found.duplicates] == [
@@ -51,7 +44,7 @@ def test_the_same_story_from_other_sources_is_grouped_apart(searcher: Any) -> No
 
 
 def test_related_articles_exclude_the_article_itself(searcher: Any) -> None:
-    found = related.related(searcher, "tech/open-model.md")
+    found = searcher.related("tech/open-model.md")
     assert found is not None
     assert {d.id for d in found.related} == SEEDS
     assert found.duplicates == ()
@@ -59,21 +52,21 @@ def test_related_articles_exclude_the_article_itself(searcher: Any) -> None:
     scores = [d.score for d in found.related]
     assert scores == sorted(scores, reverse=True) and scores[-1] > 0
     for doc_id in ("tech/chips.md", "seeds/deepseek-wins-china-ai-voice.txt", "long.txt"):
-        again = related.related(searcher, doc_id)
+        again = searcher.related(doc_id)
         assert again is not None
         assert doc_id not in {d.id for d in again.related + again.duplicates}
 
 
 def test_limits(searcher: Any) -> None:
-    found = related.related(searcher, "tech/open-model.md", limit=2)
+    found = searcher.related("tech/open-model.md", limit=2)
     assert found is not None and len(found.related) == 2
-    found = related.related(searcher, "dup/weather-2025-01-05.txt", duplicate_limit=1)
+    found = searcher.related("dup/weather-2025-01-05.txt", duplicate_limit=1)
     assert found is not None
     assert [d.id for d in found.duplicates] == ["dup/weather-2025-01-06.txt"]
 
 
 def test_unknown_article(searcher: Any) -> None:
-    assert related.related(searcher, "no/such.md") is None
+    assert searcher.related("no/such.md") is None
 
 
 def test_similarity_measures() -> None:
@@ -113,8 +106,8 @@ def cna(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, list
     for name in names:
         shutil.copy(big5 / name, corpus / "big5" / name)
         shutil.copy(originals / name, corpus / "utf8" / name)
-    indexer.rebuild(corpus, base / "index", procs=1)
-    eng = Engine(base / "index")
+    eng = engine_for(corpus, base / "index")
+    eng.rebuild(corpus, procs=1)
     yield eng, names
     eng.close()
 
@@ -122,10 +115,10 @@ def cna(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, list
 @pytest.mark.corpus
 def test_real_duplicates_are_found(cna: tuple[Engine, list[str]]) -> None:
     eng, names = cna
-    searcher = eng.searcher()
+    searcher = eng
     missed = []
     for name in names:
-        found = related.related(searcher, f"big5/{name}")
+        found = searcher.related(f"big5/{name}")
         assert found is not None
         ids = {d.id for d in found.duplicates}
         if f"utf8/{name}" not in ids:
@@ -136,15 +129,15 @@ def test_real_duplicates_are_found(cna: tuple[Engine, list[str]]) -> None:
 
 def test_answers_are_remembered_until_the_index_changes(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
-    eng = Engine(index, userdict=userdict_path(corpus))
+    engine_for(corpus, index).rebuild(corpus, procs=1)
+    eng = engine_for(corpus, index)
     try:
-        first = related.related(eng.searcher(), "dup/weather-2025-01-05.txt")
-        assert related.related(eng.searcher(), "dup/weather-2025-01-05.txt") is first
+        first = eng.related("dup/weather-2025-01-05.txt")
+        assert eng.related("dup/weather-2025-01-05.txt") is first
         copy = (corpus / "dup" / "weather-2025-01-05.txt").read_text(encoding="utf-8")
         (corpus / "dup" / "weather-copy.txt").write_text(copy, encoding="utf-8")
-        indexer.update(corpus, index, userdict=userdict_path(corpus))
-        again = related.related(eng.searcher(), "dup/weather-2025-01-05.txt")
+        engine_for(corpus, index).update(corpus)
+        again = eng.related("dup/weather-2025-01-05.txt")
         assert again is not first and again is not None
         assert "dup/weather-copy.txt" in {d.id for d in again.duplicates}
     finally:

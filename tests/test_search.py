@@ -6,18 +6,19 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import engine_for
 
-from searchapp.config import synonyms_path, userdict_path
 from searchapp.engine.search import Engine, clamp_page
 from searchapp.text import query
-from searchapp.text.synonyms import load_synonyms
+from searchapp.text.analysis import Analyzer
+
+ANALYZER = Analyzer()
 
 
 @pytest.fixture(scope="module")
 def engine(built: tuple[Path, Path]) -> Engine:
     corpus, index = built
-    syn = load_synonyms(synonyms_path(corpus))
-    return Engine(index, userdict=userdict_path(corpus), expand=syn.expand, page_size=3)
+    return engine_for(corpus, index, page_size=3)
 
 
 def ids(page) -> list[str]:
@@ -123,9 +124,9 @@ def test_function_and_question_words_are_not_required(engine: Engine) -> None:
 
 
 def test_a_function_word_alone_or_quoted_is_required(engine: Engine) -> None:
-    assert query.parse("的").clauses[0].alternatives[0][0].optional
-    assert not query.parse('"的"').clauses[0].alternatives[0][0].optional
-    assert not query.parse("title:的").clauses[0].alternatives[0][0].optional
+    assert query.parse("的", ANALYZER).clauses[0].alternatives[0][0].optional
+    assert not query.parse('"的"', ANALYZER).clauses[0].alternatives[0][0].optional
+    assert not query.parse("title:的", ANALYZER).clauses[0].alternatives[0][0].optional
     assert engine.search("的", pagelen=10).total == 7
     assert engine.count('芯片 "什么"') == 0 < engine.count("芯片 什么")
 
@@ -256,7 +257,7 @@ def test_strange_queries_never_raise(engine: Engine, query: str) -> None:
 
 def test_a_pasted_paragraph_uses_only_its_first_32_words(engine: Engine) -> None:
     words = ["DeepSeek"] + [f"qz{chr(97 + n % 26)}{chr(97 + n // 26)}" for n in range(40)]
-    parsed = query.parse(" ".join(words))
+    parsed = query.parse(" ".join(words), ANALYZER)
     units = [u for c in parsed.clauses for alt in c.alternatives for u in alt]
     assert len(units) == query.MAX_UNITS == 32 and parsed.truncated
     assert units[0].terms == ("deepseek",)
@@ -266,7 +267,7 @@ def test_a_pasted_paragraph_uses_only_its_first_32_words(engine: Engine) -> None
         engine.search(" ".join(words), pagelen=10)
     )
     short = engine.search("DeepSeek 开源")
-    assert not short.truncated and not query.parse("DeepSeek 开源").truncated
+    assert not short.truncated and not query.parse("DeepSeek 开源", ANALYZER).truncated
 
 
 def test_only_exclusions_or_nothing_is_an_empty_search(engine: Engine) -> None:
@@ -348,13 +349,13 @@ def test_excluding_a_filter_value_ignores_case(engine: Engine) -> None:
 def test_a_word_the_index_never_saw_is_split_into_words_it_did(engine: Engine) -> None:
     # jieba's HMM glues an unknown name to its neighbour (潘淑是); the index has 马斯克
     # and 担忧 but never 马斯克担忧 as one word... unless split again.
-    reader = engine.searcher().reader()
-    assert engine._split_unknown(reader, "马斯克担忧", ("body",)) == ("马斯克", "担忧")
+    view = engine.view()
+    assert engine._split_unknown(view, "马斯克担忧", ("body",)) == ("马斯克", "担忧")
     page = engine.search("title:马斯克担忧")
     assert page.mode == "all"
     assert ids(page) == ["econ/tariff.md"]
     # A piece the index does not know either: the word is kept, nothing is guessed.
-    assert engine._split_unknown(reader, "梁文锋", ("body",))[0] == "梁"
+    assert engine._split_unknown(view, "梁文锋", ("body",))[0] == "梁"
     assert engine.search("梁文锋").total == 0
 
 
@@ -363,11 +364,11 @@ def test_an_unknown_english_word_is_never_cut_into_letters(
 ) -> None:
     # As if every single letter were in the index and the vocabulary (pinyin) not built:
     # rgzn must stay one word (it finds nothing), not become r AND g AND z AND n.
-    monkeypatch.setattr(Engine, "_known", lambda self, reader, term, fields: len(term) == 1)
-    reader = engine.searcher().reader()
+    monkeypatch.setattr(Engine, "_known", lambda self, view, term, fields: len(term) == 1)
+    view = engine.view()
 
     def words(text: str) -> list[tuple[str, ...]]:
-        parsed = engine._resolve(query.parse(text), reader)
+        parsed = engine._resolve(engine.parse(text), view)
         return [u.terms for c in parsed.clauses for alt in c.alternatives for u in alt]
 
     assert words("rgzn") == [("rgzn",)]
@@ -375,14 +376,17 @@ def test_an_unknown_english_word_is_never_cut_into_letters(
 
 
 def test_one_idf_per_term_over_the_whole_article(engine: Engine) -> None:
-    # Per-field IDF would make 的 rare (so heavy) in titles; BM25F has one IDF per term.
-    searcher = engine.searcher()
-    common = engine.weighting.scorer(searcher, "title", "的")
-    rare = engine.weighting.scorer(searcher, "title", "芯片")
-    assert common.idf == engine.weighting.scorer(searcher, "body", "的").idf
-    reader = searcher.reader()
-    assert reader.doc_frequency("title", "的") < reader.doc_frequency("body", "的")
-    assert common.idf < 0.8 < 1.2 < rare.idf
+    # Per-field IDF would make 的 rare (so heavy) in titles; BM25F has one IDF per term:
+    # a word in every article weighs next to nothing, in the title as in the body.
+    view = engine.view()
+    title, body = view.term_stats("title", ["的"]), view.term_stats("body", ["的"])
+    assert title["的"][0] < body["的"][0]
+    from searchapp.backends.base import Term
+
+    ref = view.lookup("tech/chips.md")
+    common = view.scores(Term("title", "的"), [ref])[0]
+    rare = view.scores(Term("title", "芯片"), [ref])[0]
+    assert 0 <= common < 0.8 < 1.2 < rare
 
 
 def test_count_is_every_word_without_fallback(engine: Engine) -> None:
@@ -393,9 +397,8 @@ def test_count_is_every_word_without_fallback(engine: Engine) -> None:
 
 
 def test_pinyin_finds_chinese_words_once_the_vocabulary_is_built(engine: Engine) -> None:
-    from searchapp.engine import suggest
-
-    suggest.vocabulary(engine.searcher(), owner=suggest.owner_for(engine.index_dir))
+    with engine.pinned():
+        engine.vocabulary.get(engine.view())
     for typed in ("rengongzhineng", "rgzn"):
         page = engine.search(typed, pagelen=10)
         assert "tech/open-model.md" in ids(page)

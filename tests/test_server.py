@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from conftest import engine_for
 
-from searchapp.config import userdict_path
-from searchapp.engine import search as searcher_module
-from searchapp.engine.search import Engine
+from searchapp.backends.whoosh import backend as whoosh_backend
 from searchapp.web.server import make_pooled_server
 
 
@@ -46,15 +45,15 @@ def test_threads_share_what_is_derived_from_the_index(
     built: tuple[Path, Path], monkeypatch
 ) -> None:
     corpus, index = built
-    engine = Engine(index, userdict=userdict_path(corpus))
+    engine = engine_for(corpus, index)
     built_dates = []
-    real = searcher_module._DateColumn.array
+    real = whoosh_backend._DateColumn.array
 
     def counting(self) -> np.ndarray:
         built_dates.append(threading.current_thread().name)
         return real(self)
 
-    monkeypatch.setattr(searcher_module._DateColumn, "array", counting)
+    monkeypatch.setattr(whoosh_backend._DateColumn, "array", counting)
     results = []
 
     def search() -> None:
@@ -82,20 +81,15 @@ def test_serve_builds_the_suggestion_vocabulary_before_the_first_request(
     built: tuple[Path, Path],
 ) -> None:
     from searchapp import create_app
-    from searchapp.engine import suggest
     from searchapp.web import warm_up
 
     corpus, index = built
-    owner = suggest.owner_for(index)
-    suggest._cache.pop(owner, None)  # as in a new process
-    suggest._refresh_started.pop(owner, None)
-    suggest._refreshing.pop(owner, None)
     config = {"CORPUS_DIR": str(corpus), "INDEX_DIR": str(index)}
-    create_app(config)
-    assert suggest._refreshing.get(owner) is None  # without WARM_UP, at the first request
+    plain = create_app(config)
+    assert plain.extensions["searchapp"].vocabulary.peek() is None  # built at the first request
     app = create_app({**config, "WARM_UP": True})  # what `serve` does
-    thread = suggest._refreshing[owner]
-    thread.join(timeout=60)
-    vocab = suggest.peek(owner)
+    engine = app.extensions["searchapp"]
+    engine.vocabulary.wait(60)
+    vocab = engine.vocabulary.peek()
     assert vocab is not None and vocab.df["人工智能"] > 0
     assert warm_up(app) is None  # once per app

@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import shared_corpus_or_skip
+from conftest import engine_for, shared_corpus_or_skip
 
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.config import synonyms_path, userdict_path
 from searchapp.engine import suggest
 from searchapp.engine.search import Engine
-from searchapp.text.synonyms import load_synonyms
 
 
 def make_engine(corpus: Path, index: Path) -> Engine:
-    syn = load_synonyms(synonyms_path(corpus))
-    return Engine(index, userdict=userdict_path(corpus), expand=syn.expand)
+    return engine_for(corpus, index)
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +28,17 @@ def engine(built: tuple[Path, Path]) -> Iterator[Engine]:
     eng.close()
 
 
+def vocab_of(engine: Engine) -> suggest.Vocabulary:
+    """The engine's suggestion vocabulary for its index as it is now."""
+    with engine.pinned():
+        found = engine.vocabulary.get(engine.view())
+    assert found is not None
+    return found
+
+
 @pytest.fixture(scope="module")
-def searcher(engine: Engine) -> Any:
-    return engine.searcher()
+def searcher(engine: Engine) -> suggest.Vocabulary:
+    return vocab_of(engine)
 
 
 def texts(items: list[suggest.Suggestion]) -> list[tuple[str, str]]:
@@ -207,10 +210,10 @@ def test_an_english_word_as_common_as_its_pinyin_reading_is_english(tmp_path: Pa
         for name in names:
             (corpus / name).write_text(articles[name], encoding="utf-8")
         index = tmp_path / f"{corpus.name}.index"
-        indexer.rebuild(corpus, index, procs=1)
-        eng = Engine(index)
+        eng = engine_for(corpus, index)
+        eng.rebuild(corpus, procs=1)
         try:
-            return suggest.pinyin_candidates("change", eng.searcher())
+            return suggest.pinyin_candidates("change", vocab_of(eng))
         finally:
             eng.close()
 
@@ -251,7 +254,6 @@ def test_did_you_mean_reads_pinyin(
     count = counter(engine)
     assert suggest.did_you_mean(query, searcher, count) == expected
     # Once the vocabulary is built the search reads the pinyin itself: same articles.
-    suggest.vocabulary(searcher, owner=suggest.owner_for(engine.index_dir))
     found = engine.search(query, pagelen=50)
     assert found.mode == "all"
     assert {h.id for h in found.hits} == {h.id for h in engine.search(expected, pagelen=50).hits}
@@ -283,7 +285,7 @@ def test_did_you_mean_checks_a_bounded_number_of_queries(engine: Engine, searche
 
 
 def test_chinese_neighbours_prefer_homophones(searcher: Any) -> None:
-    vocab = suggest.vocabulary(searcher)
+    vocab = searcher
     assert vocab.cjk_neighbours("模形") == ["模型"]
     assert vocab.cjk_neighbours("企鹅") == []
     assert vocab.cjk_neighbours("人工智障")[:1] == ["人工智能"]
@@ -302,68 +304,39 @@ NEW_ARTICLE = (
 
 def test_vocabulary_is_cached_and_rebuilt_when_the_index_changes(corpus: Path, tmp_path: Path):
     index = tmp_path / "index"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
-    eng = make_engine(corpus, index)
-    owner = str(index)
+    eng = engine_for(corpus, index)
+    eng.rebuild(corpus, procs=1)
     try:
-        first = suggest.vocabulary(eng.searcher(), owner=owner)
-        assert suggest.vocabulary(eng.searcher(), owner=owner) is first
+        first = vocab_of(eng)
+        assert vocab_of(eng) is first
         assert not first.in_titles("量子霸权")
         (corpus / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-        indexer.update(corpus, index, userdict=userdict_path(corpus))
-        second = suggest.vocabulary(eng.searcher(), owner=owner)
+        engine_for(corpus, index).update(corpus)
+        stale = vocab_of(eng)
+        assert stale is first  # no waiting: the old one answers while a thread builds
+        eng.vocabulary.wait()
+        second = vocab_of(eng)
         assert second is not first and second.key != first.key
         assert ("量子霸权新进展", "title") in texts(suggest.suggest(second, "量子"))
     finally:
         eng.close()
 
 
-def test_a_changed_index_is_served_from_the_old_vocabulary_while_a_thread_builds(
-    corpus: Path, tmp_path: Path
-):
-    index = tmp_path / "index"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
-    eng = make_engine(corpus, index)
-    owner = f"{index}#background"
-    opened: list[Any] = []
-
-    def opener() -> Any:
-        from searchapp.backends.whoosh import store
-
-        reader = store.open_index(index).reader()
-        opened.append(reader)
-        return reader
-
-    try:
-        first = suggest.vocabulary(eng.searcher(), owner=owner, opener=opener)
-        assert opened == []  # the first build runs in the request
-        (corpus / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-        indexer.update(corpus, index, userdict=userdict_path(corpus))
-        stale = suggest.vocabulary(eng.searcher(), owner=owner, opener=opener)
-        assert stale is first  # no waiting: the old one answers
-        suggest.wait_for_refresh(owner)
-        fresh = suggest.vocabulary(eng.searcher(), owner=owner, opener=opener)
-        assert fresh is not first and fresh.in_titles("量子霸权")
-        assert len(opened) == 1 and opened[0].is_closed  # the thread closed its reader
-    finally:
-        eng.close()
-
-
-def test_a_request_never_waits_for_the_first_build_with_wait_false(
-    corpus: Path, tmp_path: Path
-) -> None:
+def test_a_request_never_waits_for_the_first_build(corpus: Path, tmp_path: Path) -> None:
     """A server's warm-up builds the first vocabulary in the background: a request asking
-    meanwhile gets None (no suggestions yet) instead of waiting for it."""
+    meanwhile gets no suggestions instead of waiting for it."""
     index = tmp_path / "index"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
-    eng = make_engine(corpus, index)
-    owner = f"{index}#warm-up"
+    eng = engine_for(corpus, index)
+    eng.rebuild(corpus, procs=1)
     try:
-        lock = suggest._build_locks.setdefault(owner, threading.Lock())
-        with lock:  # what the warm-up thread holds while it builds
-            assert suggest.vocabulary(eng.searcher(), owner=owner, wait=False) is None
-        built = suggest.vocabulary(eng.searcher(), owner=owner, wait=False)
-        assert built is not None and built.in_titles("芯片")
+        with eng.vocabulary._build_lock:  # what the warm-up thread holds while it builds
+            assert eng.suggest("芯") == []
+        assert eng.suggest("芯片")
+        warm = engine_for(corpus, index)
+        thread = warm.warm_up()
+        assert thread is not None
+        thread.join(60)
+        assert warm.vocabulary.peek() is not None
     finally:
         eng.close()
 
@@ -383,15 +356,15 @@ def cna(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     for path in sorted(big5.iterdir()):
         shutil.copy(path, corpus / "big5" / path.name)
         shutil.copy(originals / path.name, corpus / "utf8" / path.name)
-    indexer.rebuild(corpus, base / "index", procs=1)
-    eng = Engine(base / "index")
+    eng = engine_for(corpus, base / "index")
+    eng.rebuild(corpus, procs=1)
     yield eng
     eng.close()
 
 
 @pytest.mark.corpus
 def test_real_news_pinyin(cna: Engine) -> None:
-    searcher = cna.searcher()
+    searcher = vocab_of(cna)
     assert texts(suggest.suggest(searcher, "chuanpu"))[0] == ("川普", "pinyin")
     assert texts(suggest.suggest(searcher, "lizaiming"))[0] == ("李在明", "pinyin")
     assert texts(suggest.suggest(searcher, "zhongguo"))[0] == ("中国", "pinyin")
@@ -403,7 +376,7 @@ def test_real_news_pinyin(cna: Engine) -> None:
 
 @pytest.mark.corpus
 def test_real_news_did_you_mean(cna: Engine) -> None:
-    searcher = cna.searcher()
+    searcher = vocab_of(cna)
     assert suggest.did_you_mean("高市早描", searcher, counter(cna)) == "高市早苗"
     assert suggest.did_you_mean("chuanpu", searcher, counter(cna)) == "川普"
     assert suggest.did_you_mean("李在明 企鹅", searcher, counter(cna)) == "李在明"
@@ -411,7 +384,7 @@ def test_real_news_did_you_mean(cna: Engine) -> None:
 
 @pytest.mark.corpus
 def test_real_news_suggest_latency(cna: Engine) -> None:
-    searcher = cna.searcher()
+    searcher = vocab_of(cna)
     suggest.suggest(searcher, "川")
     prefixes = ["川", "川普", "美", "美國", "cp", "chuan", "apec", "李", "lzm", "台"] * 5
     times = []

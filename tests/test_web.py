@@ -8,10 +8,9 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from conftest import engine_for
 
 from searchapp import create_app
-from searchapp.backends.whoosh import writer as indexer
-from searchapp.config import userdict_path
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -330,7 +329,7 @@ def odd_ids(tmp_path_factory: pytest.TempPathFactory):
             encoding="utf-8",
         )
     index = base / "index"
-    indexer.rebuild(corpus, index, userdict=userdict_path(corpus), procs=1)
+    engine_for(corpus, index).rebuild(corpus, procs=1)
     app = create_app({"TESTING": True, "CORPUS_DIR": str(corpus), "INDEX_DIR": str(index)})
     return app, [f"2025-02/新闻 专题/{n}" for n in names]
 
@@ -351,7 +350,7 @@ def test_odd_ids_round_trip_through_urls(odd_ids):
         with app.test_request_context():
             from flask import url_for
 
-            url = url_for("web.api_doc", doc_id=doc_id)
+            url = url_for("api.api_doc", doc_id=doc_id)
         assert client.get(url).get_json()["id"] == doc_id
 
 

@@ -1,1 +1,29 @@
-"""."""
+"""The search policy over any backend: :class:`Engine`, and :func:`open_engine` to make
+one from the settings (the web app, the CLI and the benchmark all start here)."""
+
+from __future__ import annotations
+
+from searchapp import config
+from searchapp.backends import open_backend
+from searchapp.backends.base import IndexBusy, IndexCorrupt, IndexStale, IndexUnavailable
+from searchapp.engine.search import RANKING, Engine
+from searchapp.text.analysis import Analyzer
+from searchapp.text.synonyms import load_synonyms
+
+__all__ = [
+    "Engine",
+    "IndexBusy",
+    "IndexCorrupt",
+    "IndexStale",
+    "IndexUnavailable",
+    "open_engine",
+]
+
+
+def open_engine(settings: config.Settings) -> Engine:
+    """An engine over the index ``settings`` describe, with the corpus's user dictionary
+    and synonyms (read now: the index must have been built with the same dictionary)."""
+    analyzer = Analyzer.from_file(config.userdict_path(settings.corpus_dir))
+    synonyms = load_synonyms(config.synonyms_path(settings.corpus_dir), analyzer)
+    backend = open_backend(settings, analyzer, RANKING)
+    return Engine(backend, analyzer, page_size=settings.page_size, synonyms=synonyms)

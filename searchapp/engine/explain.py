@@ -2,13 +2,13 @@
 
 The engine scores a plain query as a sum of BM25F term scores: for every query word,
 each of its forms (script variants, synonyms) in each text field, ``boost *
-weighting.scorer(searcher, field, term).score(matcher)``, the boosts being the field
-weights of :data:`searchapp.schema.TEXT_FIELDS`. :func:`explain` gets exactly those
+bm25(field, term)``, the boosts being the field weights of
+:data:`searchapp.fields.TEXT_FIELDS`. :func:`explain` gets exactly those
 terms' scores for one document from the engine's own scorer, so the parts add up to the
 engine's score; what is left (the bonus for query words found next to each other, as
 typed) is reported as ``bonus``.
 
-The terms come from :func:`leaves`: the leaf terms of the Whoosh query the engine runs
+The terms come from :func:`leaves`: the leaf terms of the query tree the engine runs
 (``Engine.explain`` puts the two together). No Flask here.
 """
 
@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh import query as Q
-
-from searchapp.backends.whoosh.schema import TEXT_FIELDS
+from searchapp.backends.base import Node, Phrase, Term
+from searchapp.backends.base import leaves as tree_leaves
+from searchapp.fields import TEXT_FIELDS
 
 #: A query term (field, text, boost); a phrase has a tuple of words as its text.
 Leaf = tuple[str, str | tuple[str, ...], float]
@@ -52,25 +52,16 @@ class Explanation:
         }
 
 
-def leaves(q: Q.Query, boost: float = 1.0) -> list[Leaf]:
-    """Every (field, term, boost) of a Whoosh query, boosts multiplied down the tree;
-    phrases as one leaf, terms of non-text fields (filters) and excluded ones left out.
+def leaves(node: Node) -> list[Leaf]:
+    """Every (field, term, boost) of a query tree; phrases as one leaf, filters left out.
 
     For the proximity bonus to stay out of the parts, pass the main query, not the
     bonus phrases."""
     out: list[Leaf] = []
-    boost *= getattr(q, "boost", 1.0)
-    if isinstance(q, Q.Term):
-        if q.fieldname in TEXT_FIELDS:
-            out.append((q.fieldname, q.text, boost))
-    elif isinstance(q, Q.Phrase):
-        if q.fieldname in TEXT_FIELDS:
-            out.append((q.fieldname, tuple(q.words), boost))
-    elif isinstance(q, Q.Not):
-        return []
-    elif hasattr(q, "children"):
-        for child in q.children():
-            out.extend(leaves(child, 1.0 * boost))
+    for leaf in tree_leaves(node):
+        if leaf.field in TEXT_FIELDS:
+            text = leaf.text if isinstance(leaf, Term) else leaf.words
+            out.append((leaf.field, text, leaf.boost))
     return _unique(out)
 
 
@@ -87,27 +78,26 @@ def _phrase_label(words: tuple[str, ...]) -> str:
 
 
 def explain(
-    docnum: int,
     terms: Iterable[Leaf],
-    leaf_score: Callable[[Q.Query, int], float],
+    leaf_score: Callable[[Node], float],
     *,
     score: float | None = None,
 ) -> Explanation:
-    """Split document ``docnum``'s score into (field, term) parts.
+    """Split a document's score into (field, term) parts.
 
-    ``leaf_score(query, docnum)`` is the engine's score of one term or phrase for the
-    document. ``score`` is the score the engine gave the document: the difference to the
+    ``leaf_score(node)`` is the engine's score of one term or phrase for the document.
+    ``score`` is the score the engine gave the document: the difference to the
     parts' sum is the ``bonus``; without it the total is the sum. Parts are largest
     first; terms the document lacks are left out.
     """
     parts: list[Part] = []
     for fieldname, text, boost in terms:
         if isinstance(text, tuple):
-            q: Q.Query = Q.Phrase(fieldname, list(text), boost=boost)
+            node: Node = Phrase(fieldname, text, boost)
             label = _phrase_label(text)
         else:
-            q, label = Q.Term(fieldname, text, boost=boost), text
-        value = leaf_score(q, docnum)
+            node, label = Term(fieldname, text, boost), text
+        value = leaf_score(node)
         if value:
             parts.append(Part(fieldname, label, round(value, 4)))
     parts.sort(key=lambda p: (-p.score, p.field, p.term))

@@ -1,9 +1,9 @@
 """Related articles and other sources of the same story, for the article page.
 
-:func:`related` takes the article's key terms (Whoosh's Bo1 query-expansion model over
-its title and the start of its body: words frequent in the article and rare in the
-index), searches for them with the engine's own BM25F weighting, and splits what it
-finds in two:
+:func:`related` takes the article's key terms (the Bo1 query-expansion model, as
+Whoosh's ``classify.Expander`` computes it, over its title and the start of its body:
+words frequent in the article and rare in the index), searches for them with the
+engine's own BM25F weighting, and splits what it finds in two:
 
 - **duplicates**: the same story from another source (news is syndicated: the same
   text under a slightly different title). A candidate is a duplicate when its body is
@@ -14,28 +14,23 @@ finds in two:
   only 10-15% are daily reports under a fixed title, not one story;
 - **related**: the best of the others, the article itself excluded.
 
-No Flask here; the caller passes a Whoosh searcher (``Engine.searcher()``).
+No Flask here; the caller passes a backend view (``Engine.related`` remembers answers).
 """
 
 from __future__ import annotations
 
+import math
 import re
-import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from whoosh import classify
-from whoosh import query as Q
+from searchapp.backends.base import MatchRequest, Or, Stored, Term, View
+from searchapp.fields import TEXT_FIELDS
+from searchapp.text import scripts
+from searchapp.text.analysis import Analyzer
 
-from searchapp.backends.whoosh.schema import TEXT_FIELDS
-from searchapp.engine.suggest import index_key
-from searchapp.text import analysis, scripts
-
-#: Answers remembered (per article and state of the index).
-MEMO_SIZE = 512
 #: Related articles shown, and other sources of the same story.
 LIMIT = 5
 DUPLICATE_LIMIT = 10
@@ -135,12 +130,36 @@ def _useful(term: str) -> bool:
     return bool(_CJK.search(term)) or any(c.isalpha() for c in term)
 
 
-def _frequency(reader: Any, term: str) -> int:
-    # The body's document frequency; the title's for the rare word only titles have.
-    return reader.doc_frequency("body", term) or reader.doc_frequency("title", term)
+def _bo1(weight: float, collection: float, n: int) -> float:
+    f = collection / n
+    return weight * math.log((1.0 + f) / f, 2) + math.log(1.0 + f, 2)
 
 
-def key_terms(searcher: Any, stored: dict[str, Any]) -> list[tuple[str, float]]:
+def _expanded(
+    view: View, fieldname: str, vector: list[tuple[str, float]], number: int
+) -> list[tuple[str, float]]:
+    """The ``number`` best terms of ``vector`` by Bo1 (weight in the article against the
+    term's frequency in the whole field), normalised to (0, 1] (Whoosh's Expander)."""
+    top: dict[str, float] = {}
+    total = 0.0
+    for word, weight in vector:
+        top[word] = top.get(word, 0.0) + weight
+        total += weight
+    n = view.doc_count() or 1
+    stats = view.term_stats(fieldname, top)
+    scored = [
+        (_bo1(weight, stats[word][1], n), word) for word, weight in top.items() if word in stats
+    ]
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    f = best / n
+    norm = (best * math.log((1.0 + f) / f) + math.log(1.0 + f)) / math.log(2.0)
+    ranked = sorted(((score / norm, word) for score, word in scored), key=lambda x: (-x[0], x[1]))
+    return [(word, weight) for weight, word in ranked[:number]]
+
+
+def key_terms(view: View, analyzer: Analyzer, doc: Stored) -> list[tuple[str, float]]:
     """The article's most characteristic terms with weights (0..1], best first.
 
     The text is segmented in query mode (whole words, not also their sub-words, which
@@ -148,139 +167,98 @@ def key_terms(searcher: Any, stored: dict[str, Any]) -> list[tuple[str, float]]:
     article or in more than a :data:`COMMON_SHARE` of them are left out: they find
     nothing, or everything.
     """
-    reader = searcher.reader()
     # Never below a few documents, or a small index would have no common-enough terms.
-    most = max(reader.doc_count_all() * COMMON_SHARE, MIN_COMMON)
+    most = max(view.doc_count() * COMMON_SHARE, MIN_COMMON)
     weights: dict[str, float] = {}
     for fieldname, number, text in (
-        ("title", TITLE_TERMS, stored.get("title") or ""),
-        ("body", BODY_TERMS, (stored.get("body") or stored.get("summary") or "")[:TEXT_CHARS]),
+        ("title", TITLE_TERMS, doc.title),
+        ("body", BODY_TERMS, (doc.body or doc.summary)[:TEXT_CHARS]),
     ):
-        if not text.strip() or not reader.field_length(fieldname):
+        if not text.strip() or not view.field_length(fieldname):
             continue
-        counts = Counter(t for t, *_ in analysis.token_tuples(text, search_mode=False))
+        counts = Counter(t for t, *_ in analyzer.tokens(text, search_mode=False))
+        useful = [t for t in counts if _useful(t)]
+        body = view.term_stats("body", useful)
+        title = view.term_stats("title", useful)
         vector = [
-            (term, float(n))
-            for term, n in counts.items()
-            if _useful(term) and 2 <= _frequency(reader, term) <= most
+            (term, float(counts[term]))
+            for term in useful
+            # The body's document frequency; the title's for the rare word only titles have.
+            if 2 <= ((body.get(term) or (0, 0))[0] or (title.get(term) or (0, 0))[0]) <= most
         ]
         if not vector:
             continue
-        expander = classify.Expander(reader, fieldname)
-        expander.add(vector)
-        for term, weight in expander.expanded_terms(number):
+        for term, weight in _expanded(view, fieldname, vector, number):
             weights[term] = max(weights.get(term, 0.0), weight)
     return sorted(weights.items(), key=lambda tw: (-tw[1], tw[0]))
 
 
-def _shared_terms(searcher: Any, docnums: list[int], terms: list[str]) -> dict[int, int]:
-    """docnum -> how many of ``terms`` it contains (in its title or body)."""
-    reader = searcher.reader()
-    found: dict[int, set[str]] = {d: set() for d in docnums}
-    ordered = sorted(docnums)
-    for term in terms:
-        for fieldname in ("title", "body"):
-            if (fieldname, term) not in reader:
-                continue
-            m = reader.postings(fieldname, term)
-            for d in ordered:
-                if not m.is_active():
-                    break
-                if m.id() < d:
-                    m.skip_to(d)
-                    if not m.is_active():
-                        break
-                if m.id() == d:
-                    found[d].add(term)
-    return {d: len(ts) for d, ts in found.items()}
-
-
 def related(
-    searcher: Any,
+    view: View,
+    analyzer: Analyzer,
     doc_id: str,
-    *,
     limit: int = LIMIT,
     duplicate_limit: int = DUPLICATE_LIMIT,
 ) -> Related | None:
     """Related articles and other sources of the article ``doc_id`` (None: no such
-    article). ``searcher`` scores with its own weighting (the engine's BM25F).
-
-    Answers are remembered per state of the index (:data:`MEMO_SIZE` of them): an
-    article opened again costs nothing, and any change to the index starts afresh.
-    """
-    memo_key = (index_key(searcher.reader()), doc_id, limit, duplicate_limit)
-    with _memo_lock:
-        if memo_key in _memo:
-            _memo.move_to_end(memo_key)
-            return _memo[memo_key]
-    found = _related(searcher, doc_id, limit, duplicate_limit)
-    with _memo_lock:
-        _memo[memo_key] = found
-        while len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
-    return found
-
-
-_memo: OrderedDict[tuple[Any, ...], Related | None] = OrderedDict()
-_memo_lock = threading.Lock()
-
-
-def _related(searcher: Any, doc_id: str, limit: int, duplicate_limit: int) -> Related | None:
+    article), scored with the backend's BM25F."""
     started = time.perf_counter()
-    docnum = searcher.document_number(id=doc_id)
-    if docnum is None:
+    ref = view.lookup(doc_id)
+    if ref is None:
         return None
-    stored = searcher.stored_fields(docnum)
-    terms = key_terms(searcher, stored)
+    doc = view.stored([ref])[0]
+    terms = key_terms(view, analyzer, doc)
     if not terms:
         return Related((), (), (), (time.perf_counter() - started) * 1000)
-    # PreloadedOr reads each term's postings once into arrays: three times faster than
-    # Whoosh's tree of union matchers for a query of this many terms.
-    query = Q.PreloadedOr(
-        [
-            Q.Term(fieldname, term, boost=weight * TEXT_FIELDS[fieldname])
+    query = Or(
+        tuple(
+            Term(fieldname, term, weight * TEXT_FIELDS[fieldname])
             for term, weight in terms
             for fieldname in ("title", "body")
-        ]
+        )
     )
-    results = searcher.search(query, limit=CANDIDATES, mask={docnum}, optimize=False)
+    found = view.match(MatchRequest(query=query, limit=CANDIDATES + 1))
+    ranked = [(score, r) for score, r in found.ranked if r != ref][:CANDIDATES]
+    stored = dict(zip([r for _, r in ranked], view.stored([r for _, r in ranked]), strict=True))
+    # Equal scores (the same text from several sources): the first report first.
+    ranked.sort(key=lambda sr: (-round(sr[0], 7), stored[sr[1]].date or datetime.max))
+    results = [(score, r, stored[r]) for score, r in ranked]
     # One rare shared word (重任, 承接) is not a relation: ask for two key terms.
-    shared = _shared_terms(searcher, [hit.docnum for hit in results], [t for t, _ in terms])
+    refs = [r for _, r, _ in results]
+    shared = view.containing(refs, ("title", "body"), [t for t, _ in terms])
     needed = min(MIN_SHARED, len(terms))
-    title = stored.get("title") or ""
-    own_title = bigrams(title)
-    own_body = shingles(stored.get("body") or "")
+    own_title = bigrams(doc.title)
+    own_body = shingles(doc.body)
     related_docs: list[RelatedDoc] = []
     duplicates: list[RelatedDoc] = []
     listed: list[frozenset[str]] = []
-    top = max((hit.score or 0.0 for hit in results), default=0.0)
-    for hit in results:
-        if len(related_docs) >= limit and (hit.score or 0.0) < top * DUPLICATE_SCORE_SHARE:
+    top = max((score for score, _, _ in results), default=0.0)
+    for score, r, other in results:
+        if len(related_docs) >= limit and score < top * DUPLICATE_SCORE_SHARE:
             break  # another source of the story shares its key terms: it scores near the top
-        other = hit.fields()
-        if other.get("id") == doc_id:
+        if other.id == doc_id:
             continue
-        tsim = jaccard(own_title, bigrams(other.get("title") or ""))
-        other_body = shingles(other.get("body") or "")
+        tsim = jaccard(own_title, bigrams(other.title))
+        other_body = shingles(other.body)
         bsim = jaccard(own_body, other_body)
-        doc = RelatedDoc(
-            id=str(other.get("id", "")),
-            title=str(other.get("title") or other.get("id") or ""),
-            date=other.get("date"),
-            source=str(other.get("source") or ""),
-            score=round(float(hit.score or 0.0), 4),
+        item = RelatedDoc(
+            id=other.id,
+            title=other.title or other.id,
+            date=other.date,
+            source=other.source,
+            score=round(float(score), 4),
             title_similarity=round(tsim, 3),
             body_similarity=round(bsim, 3),
         )
         if is_duplicate(tsim, bsim, bool(own_body and other_body)):
             if len(duplicates) < duplicate_limit:
-                duplicates.append(doc)
-        elif len(related_docs) < limit and shared.get(hit.docnum, 0) >= needed:
+                duplicates.append(item)
+        elif len(related_docs) < limit and len(shared.get(r, ())) >= needed:
             # A related story told by several sources is listed once.
-            grams = bigrams(doc.title)
+            grams = bigrams(item.title)
             if all(jaccard(grams, seen) < TITLE_SIMILAR for seen in listed):
                 listed.append(grams)
-                related_docs.append(doc)
+                related_docs.append(item)
     # Other sources in date order (the first report first); related by relevance.
     duplicates.sort(key=lambda d: (d.date is None, d.date or datetime.min, d.id))
     return Related(

@@ -1,338 +1,209 @@
-"""Search the index: parse, rank (BM25F), paginate, highlight. Returns plain data.
+"""The search engine: what a person typed -> a ranked, highlighted page of articles.
 
-No Flask here: the web page, the JSON API, the CLI and the benchmark all call
-:class:`Engine`. One :class:`Engine` per process is enough; it keeps one Whoosh searcher
-per thread and refreshes it when the index changes, so a rebuild or update made by
-another process is served without a restart.
+This is the search policy, written against the Backend protocol
+(:mod:`searchapp.backends.base`) only: which words must match and which only add to the
+score, script variants, synonyms and pinyin, words the index never saw, the proximity
+bonus, partial matches below a divider when too few articles have every word, facets,
+pages, snippets, the article view, suggestions, related articles and explanations. No
+Flask here: the web page, the JSON API, the CLI and the benchmark all call
+:class:`Engine`. One per process is enough; it is thread-safe.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import functools
-import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-from whoosh import query as Q
-from whoosh import scoring
-from whoosh.searching import Searcher as WhooshSearcher
-from whoosh.util.times import datetime_to_long, long_to_datetime
-
-from searchapp.backends.whoosh import scorer as fastscore
-from searchapp.backends.whoosh import store
-from searchapp.backends.whoosh.schema import TEXT_FIELDS
-from searchapp.engine import explain, suggest
+from searchapp.backends.base import (
+    And,
+    AndMaybe,
+    Backend,
+    Every,
+    Health,
+    Keyword,
+    Matches,
+    MatchRequest,
+    Node,
+    Or,
+    Phrase,
+    Ranking,
+    Ref,
+    Span,
+    Term,
+    View,
+)
+from searchapp.documents import Document
+from searchapp.engine import explain as explaining
+from searchapp.engine import related as relating
+from searchapp.engine import suggest as suggesting
+from searchapp.engine.request import SearchRequest
+from searchapp.engine.results import MAX_PAGE, SORTS, Article, Hit, ResultPage, clamp_page
+from searchapp.fields import FACET_FIELDS, TEXT_FIELDS
+from searchapp.indexing import BuildStats, Progress
 from searchapp.text import analysis, highlight
+from searchapp.text.analysis import Analyzer
 from searchapp.text.query import Clause, ParsedQuery, Unit, parse
+from searchapp.text.synonyms import Synonyms
 
-SORTS = ("relevance", "newest", "oldest")
-FACET_FIELDS = ("source", "tags", "script", "lang")
 FACET_LIMIT = 12
-MAX_PAGE = 1000
 #: The BM25F parameters; see bench/ for how they were chosen.
-K1 = 1.2
-B = 0.75
-FIELD_B = {"title": 0.5, "summary": 0.6, "body": 0.75}
+RANKING = Ranking(k1=1.2, default_b=0.75, field_b={"title": 0.5, "summary": 0.6, "body": 0.75})
+#: Query words typed one after the other earn a bonus where the article has them within
+#: this many positions, in this order (sequential dependence), weighted by PAIR_WEIGHT.
 PAIR_SLOP = 1
 PAIR_WEIGHT = 0.5
 MAX_SPLIT_WORD = 6
-#: How many of the best documents get the proximity bonus (see Engine._rerank).
+#: How many of the best documents get the proximity bonus.
 RERANK_DEPTH = 100
 #: When fewer articles than this have every word, articles with some of the words follow
 #: them (ranked after all of them), as a reader would look next.
 FILL_BELOW = 10
+#: Related-article answers remembered (per index generation).
+RELATED_MEMO = 512
 
 T = TypeVar("T")
-BM25_PARAMS = fastscore.Bm25(k1=K1, default_b=B, field_b=FIELD_B, text_fields=tuple(TEXT_FIELDS))
+
+__all__ = ["MAX_PAGE", "SORTS", "Article", "Engine", "Hit", "ResultPage", "clamp_page"]
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One search result, ready to show."""
+class GenerationCache:
+    """A small LRU memo whose entries belong to one index generation: a new generation
+    drops the old entries (an article's related list changes with the index)."""
 
-    id: str
-    rank: int
-    score: float
-    title: str
-    title_html: str
-    snippet_html: str
-    date: datetime | None = None
-    source: str = ""
-    source_url: str = ""
-    categories: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    lang: str = ""
-    script: str = ""
-    thumbnail: str = ""
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Hashable, Hashable], Any] = OrderedDict()
+        self._lock = threading.Lock()
 
-
-@dataclass(frozen=True)
-class ResultPage:
-    """A page of results and what the searcher did to get it."""
-
-    query: str
-    hits: tuple[Hit, ...]
-    total: int
-    page: int
-    pagelen: int
-    took_ms: float
-    #: "all" (every word matched), "any" (fallback: some words), "empty" (nothing to search)
-    mode: str
-    sort: str = "relevance"
-    terms: tuple[str, ...] = ()
-    segmented: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    #: True when a long query's words past ``query.MAX_UNITS`` were left out
-    truncated: bool = False
-    filters: tuple[tuple[str, str], ...] = ()
-    #: field -> ((value, count), ...) over every matching document, most frequent first
-    facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-    #: How many of ``total`` have every word; they rank first, the rest (partial matches,
-    #: see :data:`FILL_BELOW`) follow. ``None``: all of them (no partial matches added).
-    exact: int | None = None
-
-    @property
-    def every_word(self) -> int:
-        """How many results have every word (0 when none has: mode "any")."""
-        return self.total if self.exact is None else self.exact
-
-    @property
-    def partial(self) -> int:
-        """How many results have only some of the words."""
-        return self.total - self.every_word
-
-    @property
-    def pages(self) -> int:
-        """Number of pages (at least 1)."""
-        return max(1, -(-self.total // self.pagelen)) if self.pagelen else 1
-
-
-@dataclass(frozen=True)
-class Article:
-    """A whole document for the article page, with the query's terms highlighted."""
-
-    id: str
-    title: str
-    title_html: str
-    paragraphs_html: tuple[str, ...]
-    date: datetime | None
-    source: str
-    source_url: str
-    categories: tuple[str, ...]
-    tags: tuple[str, ...]
-    lang: str
-    script: str
-    summary: str
-    thumbnail: str
-    matches: int = 0
-
-
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(v for v in (value or "").split(",") if v)
-
-
-def clamp_page(page: Any) -> int:
-    """A page number from user input: non-numbers and values below 1 become 1."""
-    try:
-        number = int(str(page).strip())
-    except (TypeError, ValueError):
-        return 1
-    return min(max(number, 1), MAX_PAGE)
-
-
-@dataclass
-class _Local(threading.local):
-    searcher: WhooshSearcher | None = None
-    #: the FileIndex the searcher came from (a rebuild that changes the metadata reopens it)
-    ix: Any = None
-    #: depth of :meth:`Engine.pinned` blocks on this thread
-    pins: int = 0
-    #: True once the searcher was refreshed inside the current outermost pinned block
-    current: bool = False
-    extra: dict[Any, Any] = field(default_factory=dict)
-
-
-def _pinned(method: Callable[..., T]) -> Callable[..., T]:
-    """Run an :class:`Engine` method on one searcher throughout (see ``Engine.pinned``)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Engine, *args: Any, **kwargs: Any) -> T:
-        with self.pinned():
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
-class _DocumentIdfScorer(scoring.BM25FScorer):
-    """BM25 per field, with one IDF per term taken over the whole document.
-
-    Whoosh's BM25F computes IDF per field, so a function word that is rare in titles
-    (的, 是, 人) gets a large title IDF and, times the title boost, outranks the words
-    that matter. Real BM25F has one IDF per term: we use the largest document frequency
-    of the term over the text fields.
-    """
-
-    def __init__(
-        self, searcher: Any, fieldname: str, text: bytes, B: float, K1: float, qf: float = 1
-    ):
-        parent = searcher.get_parent()
-        df = max(parent.doc_frequency(f, text) for f in TEXT_FIELDS)
-        n = parent.doc_count_all()
-        # Lucene's BM25 IDF: near zero for words in almost every article (是, 的), where
-        # Whoosh's log(N/(df+1))+1 never drops below 1 and lets them outvote rare words.
-        self.idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        self.avgfl = parent.avg_field_length(fieldname) or 1
-        self.B = B
-        self.K1 = K1
-        self.qf = qf
-        self.setup(searcher, fieldname, text)
-
-
-class _Weighting(scoring.BM25F):
-    def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: float = 1) -> Any:
-        if fieldname not in TEXT_FIELDS:
-            return super().scorer(searcher, fieldname, text, qf=qf)
-        b = self._field_B.get(fieldname, self.B)
-        return _DocumentIdfScorer(searcher, fieldname, text, b, self.K1, qf=qf)
+    def get(self, generation: Hashable, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``'s result for ``key`` in ``generation``, computed once."""
+        full = (generation, key)
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return self._items[full]  # type: ignore[no-any-return]
+        value = build()
+        with self._lock:
+            if any(g != generation for g, _ in self._items):
+                self._items = OrderedDict(
+                    (k, v) for k, v in self._items.items() if k[0] == generation
+                )
+            self._items[full] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
 
 
 class Engine:
-    """Searches one index directory. Thread-safe; cheap to keep for the process lifetime."""
+    """Searches one index through its backend. Thread-safe; keep one per process."""
 
     def __init__(
         self,
-        index_dir: Path,
+        backend: Backend,
+        analyzer: Analyzer,
         *,
-        userdict: Path | None = None,
         page_size: int = 10,
-        expand: Any = None,
+        synonyms: Synonyms | None = None,
     ) -> None:
-        self.index_dir = Path(index_dir)
-        self.userdict = userdict
+        self.backend = backend
+        self.analyzer = analyzer
         self.page_size = page_size
-        #: term -> extra query forms (synonyms); script variants are always added
-        self.expand = expand
-        self._local = _Local()
-        self._lock = threading.Lock()
-        self._ix: Any = None
-        self._meta_mtime: float | None = None
-        #: (segments, what) -> data derived from one index generation, for every thread
-        self._shared: dict[Any, Any] = {}
-        self.weighting = _Weighting(B=B, K1=K1, **{f"{name}_B": b for name, b in FIELD_B.items()})
-        analysis.configure(userdict)
+        self.synonyms = synonyms
+        self.vocabulary = suggesting.VocabularyKeeper(analyzer, self._fresh_view)
+        self._related = GenerationCache(RELATED_MEMO)
 
-    # -- index access --------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"Engine({self.backend!r})"
 
-    def _index(self) -> Any:
-        meta = self.index_dir / store.META_FILE
-        try:
-            mtime = meta.stat().st_mtime
-        except OSError:
-            mtime = None
-        with self._lock:
-            if self._ix is None or mtime != self._meta_mtime:
-                self._ix = store.open_index(self.index_dir)
-                self._meta_mtime = mtime
-            return self._ix
+    # -- the index -------------------------------------------------------------------------
 
-    def searcher(self) -> WhooshSearcher:
-        """This thread's Whoosh searcher on the latest committed index.
+    def pinned(self) -> contextlib.AbstractContextManager[None]:
+        """Read one index generation for the whole block (a web request)."""
+        return self.backend.pinned()
 
-        Inside a :meth:`pinned` block every call returns the same searcher: refreshing
-        it midway would close segment readers that the block is still reading.
-        """
-        local = self._local
-        if local.pins and local.current and local.searcher is not None:
-            return local.searcher
-        ix = self._index()
-        try:
-            if local.searcher is None or local.ix is not ix:
-                # Another thread reopened the index: this thread's old searcher is its own
-                # and not in use (we are not inside a pinned block that already holds it).
-                if local.searcher is not None:
-                    local.searcher.close()
-                local.searcher = None
-                local.searcher = ix.searcher(weighting=self.weighting)
-                local.ix = ix
-                local.extra = {}
-            else:
-                fresh = local.searcher.refresh()
-                if fresh is not local.searcher:
-                    # refresh() has closed the old readers the new searcher does not reuse;
-                    # the others are shared with it, so the old searcher must not be closed.
-                    local.searcher = fresh
-                    local.extra = {}
-                    store.verify_segments(ix)  # the segments a rebuild or update added
-        except store.IndexUnavailable:
-            raise
-        except Exception as exc:
-            local.searcher = None
-            store.drop_leaked_files()
-            raise store.IndexCorrupt(
-                f"the index in {self.index_dir} cannot be read ({exc})"
-            ) from exc
-        local.current = local.pins > 0
-        return local.searcher
+    def view(self) -> View:
+        """This thread's view of the index (see :meth:`Backend.view`)."""
+        return self.backend.view()
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[None]:
-        """Use one searcher (one index generation) for the whole block.
-
-        The first :meth:`searcher` call inside the outermost block picks up the latest
-        commit; later calls, nested blocks included, get that same searcher. The web app
-        pins each request, so a rebuild committed mid-request never changes the index
-        under it.
-        """
-        local = self._local
-        if local.pins == 0:
-            local.current = False
-        local.pins += 1
+    def _fresh_view(self) -> Iterator[View]:
+        """A view for a background thread, released after use."""
         try:
-            yield
+            with self.backend.pinned():
+                yield self.backend.view()
         finally:
-            local.pins -= 1
+            self.backend.close()
 
     def close(self) -> None:
-        """Close this thread's searcher."""
-        if self._local.searcher is not None:
-            self._local.searcher.close()
-            self._local.searcher = None
-            self._local.ix = None
+        """Release this thread's resources."""
+        self.backend.close()
 
-    # -- query building --------------------------------------------------------------
+    def warm_up(self) -> threading.Thread | None:
+        """Start building the suggestion vocabulary in the background."""
+        return self.vocabulary.refresh()
+
+    # -- writing -----------------------------------------------------------------------
+
+    def rebuild(
+        self, corpus_dir: Path, *, progress: Progress | None = None, procs: int | None = None
+    ) -> BuildStats:
+        """Index every article of ``corpus_dir`` again (see ``Backend.rebuild``)."""
+        return self.backend.rebuild(corpus_dir, progress=progress, procs=procs)
+
+    def update(self, corpus_dir: Path, *, progress: Progress | None = None) -> BuildStats:
+        """Index what changed in ``corpus_dir`` (see ``Backend.update``)."""
+        return self.backend.update(corpus_dir, progress=progress)
+
+    def index_documents(
+        self,
+        docs: Iterable[Document],
+        *,
+        progress: Progress | None = None,
+        procs: int | None = None,
+        total: int = 0,
+    ) -> BuildStats:
+        """Rebuild from documents that do not come from a folder."""
+        return self.backend.index_documents(docs, progress=progress, procs=procs, total=total)
+
+    def needs_rebuild(self) -> bool:
+        """True when there is no index this code can search."""
+        return self.backend.needs_rebuild()
+
+    # -- query building ----------------------------------------------------------------
+
+    def parse(self, text: str) -> ParsedQuery:
+        """``text`` parsed with this engine's analyzer (never raises)."""
+        return parse(text, self.analyzer)
 
     def forms(self, term: str) -> tuple[tuple[str, ...], ...]:
-        """A term and every other form it should match (script variants, synonyms).
-
-        Each form is a sequence of terms: one term, or a phrase for a multi-word synonym.
-        """
+        """A term and every other form it should match (script variants, synonyms, the
+        Chinese words a pinyin word spells). Each form is a sequence of terms: one term,
+        or a phrase for a multi-word synonym."""
         out: list[tuple[str, ...]] = [(term,), *((v,) for v in analysis.variants(term))]
-        if self.expand is not None:
-            out.extend(self.expand(term))
+        if self.synonyms is not None:
+            out.extend(self.synonyms.expand(term))
         if term.isascii() and term.isalpha() and len(term) > 2:
             # rengongzhineng / rgzn -> 人工智能, once the suggestion vocabulary is built
             # (the web builds it at start; it is None until then and never blocks).
-            vocab = suggest.peek(suggest.owner_for(self.index_dir))
+            vocab = self.vocabulary.peek()
             if vocab is not None:
-                for word in suggest.pinyin_candidates(term, vocab):
+                for word in suggesting.pinyin_candidates(term, vocab):
                     out.extend([(word,), *((v,) for v in analysis.variants(word))])
         return tuple(dict.fromkeys(out))
 
-    def _known(self, reader: Any, term: str, fields: Sequence[str]) -> bool:
+    def _known(self, view: View, term: str, fields: Sequence[str]) -> bool:
         return any(
-            (f, word) in reader for form in self.forms(term) for word in form for f in fields
+            view.has_term(f, word) for form in self.forms(term) for word in form for f in fields
         )
 
-    def _split_unknown(self, reader: Any, term: str, fields: Sequence[str]) -> tuple[str, ...]:
+    def _split_unknown(self, view: View, term: str, fields: Sequence[str]) -> tuple[str, ...]:
         """Split a word the index never saw into the longest words it did see.
 
         jieba's HMM joins unknown names with their neighbours at query time (潘淑是怎么死的
@@ -344,13 +215,13 @@ class Engine:
         while i < len(term):
             for j in range(min(len(term), i + MAX_SPLIT_WORD), i, -1):
                 piece = term[i:j]
-                if j == i + 1 or self._known(reader, piece, fields):
+                if j == i + 1 or self._known(view, piece, fields):
                     parts.append(piece)
                     i = j
                     break
         return tuple(parts)
 
-    def _resolve(self, parsed: ParsedQuery, reader: Any) -> ParsedQuery:
+    def _resolve(self, parsed: ParsedQuery, view: View) -> ParsedQuery:
         """Replace words unknown to the index by known pieces (see :meth:`_split_unknown`)."""
 
         def fix(unit: Unit) -> tuple[Unit, ...]:
@@ -364,11 +235,11 @@ class Engine:
                 or not fields
                 or len(term) < 2
                 or term.isascii()
-                or self._known(reader, term, fields)
+                or self._known(view, term, fields)
             ):
                 return (unit,)
-            parts = self._split_unknown(reader, term, fields)
-            if len(parts) < 2 or not all(self._known(reader, p, fields) for p in parts):
+            parts = self._split_unknown(view, term, fields)
+            if len(parts) < 2 or not all(self._known(view, p, fields) for p in parts):
                 return (unit,)
             return tuple(Unit((p,), fields=unit.fields, quoted=unit.quoted) for p in parts)
 
@@ -386,230 +257,78 @@ class Engine:
         return replace(parsed, clauses=clauses)
 
     @staticmethod
-    def _form_query(fieldname: str, form: tuple[str, ...]) -> Q.Query:
+    def _form_node(fieldname: str, form: tuple[str, ...]) -> Node:
         boost = TEXT_FIELDS[fieldname]
         if len(form) == 1:
-            return Q.Term(fieldname, form[0], boost=boost)
-        return Q.Phrase(fieldname, list(form), boost=boost)
+            return Term(fieldname, form[0], boost)
+        return Phrase(fieldname, form, boost)
 
-    def _unit_query(self, unit: Unit) -> Q.Query:
+    def _unit_node(self, unit: Unit) -> Node:
         if unit.fields and unit.fields[0] not in TEXT_FIELDS:
-            return self._keyword_query(self.searcher().reader(), unit.fields[0], unit.terms[0])
+            return Keyword(unit.fields[0], unit.terms[0])
         if unit.phrase:
-            return Q.Or([Q.Phrase(f, list(unit.terms), boost=TEXT_FIELDS[f]) for f in unit.fields])
+            return Or(tuple(Phrase(f, unit.terms, TEXT_FIELDS[f]) for f in unit.fields))
         forms = self.forms(unit.terms[0])
-        return Q.Or([self._form_query(f, form) for f in unit.fields for form in forms])
+        return Or(tuple(self._form_node(f, form) for f in unit.fields for form in forms))
 
-    def _all_query(self, parsed: ParsedQuery) -> Q.Query:
+    def _all_node(self, parsed: ParsedQuery) -> Node:
         """Every word required, but function and question words (``Unit.optional``) when
         the query has other words: those only add to the score of documents that have
         them."""
         relax = any(not u.optional for u in parsed.units())
-        required, optional = [], []
+        required: list[Node] = []
+        optional: list[Node] = []
         for clause in parsed.clauses:
             if relax and all(u.optional for alt in clause.alternatives for u in alt):
-                optional.extend(self._unit_query(u) for alt in clause.alternatives for u in alt)
+                optional.extend(self._unit_node(u) for alt in clause.alternatives for u in alt)
                 continue
-            alts = []
+            alts: list[Node] = []
             for alt in clause.alternatives:
                 need = [u for u in alt if not (relax and u.optional)] or list(alt)
                 maybe = [u for u in alt if u not in need]
-                q: Q.Query = Q.And([self._unit_query(u) for u in need])
+                node: Node = And(tuple(self._unit_node(u) for u in need))
                 if maybe:
-                    q = Q.AndMaybe(q, Q.Or([self._unit_query(u) for u in maybe]))
-                alts.append(q)
-            required.append(alts[0] if len(alts) == 1 else Q.Or(alts))
+                    node = AndMaybe(node, Or(tuple(self._unit_node(u) for u in maybe)))
+                alts.append(node)
+            required.append(alts[0] if len(alts) == 1 else Or(tuple(alts)))
         if not required:
-            return Q.Every()
-        q = Q.And(required)
-        return Q.AndMaybe(q, Q.Or(optional)) if optional else q
+            return Every()
+        node = And(tuple(required))
+        return AndMaybe(node, Or(tuple(optional))) if optional else node
 
-    def _any_query(self, parsed: ParsedQuery) -> Q.Query:
+    def _any_node(self, parsed: ParsedQuery) -> Node:
         """Any of the words; function and question words only count if nothing else is
         typed (an article is not a partial match for having 的)."""
-        return Q.Or([self._unit_query(u) for u in parsed.words()])
+        return Or(tuple(self._unit_node(u) for u in parsed.words()))
 
     @staticmethod
-    def _pairs(parsed: ParsedQuery) -> list[Q.Query]:
+    def _pairs(parsed: ParsedQuery) -> tuple[Node, ...]:
         """Sequential dependence: reward query words that occur close together, as typed."""
         units = parsed.units()
-        return [
-            Q.Phrase(
-                f, [a.terms[-1], b.terms[0]], slop=PAIR_SLOP, boost=TEXT_FIELDS[f] * PAIR_WEIGHT
-            )
+        return tuple(
+            Phrase(f, (a.terms[-1], b.terms[0]), TEXT_FIELDS[f] * PAIR_WEIGHT, slop=PAIR_SLOP)
             for a, b in zip(units, units[1:], strict=False)
             if not a.phrase and not b.phrase and a.fields == b.fields
             for f in a.fields
             if f in TEXT_FIELDS
-        ]
-
-    def _proximity(self, parsed: ParsedQuery) -> list[Q.Query]:
-        """Reward documents where a space-less typed word appears as typed (terms adjacent)."""
-        return [
-            Q.Phrase(f, list(terms), slop=1, boost=TEXT_FIELDS[f])
-            for _, terms in parsed.segmented
-            for f in ("title", "body")
-        ]
-
-    def _derived(self, reader: Any, what: tuple[Any, ...], build: Callable[[], T]) -> T:
-        """``build()``'s result for this index generation, shared by all threads.
-
-        Each thread has its own Whoosh searcher, but what is computed from the index
-        (dates, filter postings) is the same for all: computing it once per thread made
-        the first request of every new server thread slow (0.3 s on 68k documents).
-        """
-        segments = tuple(
-            (leaf.segment().segment_id(), leaf.segment().deleted_count())
-            for leaf, _ in reader.leaf_readers()
-        )
-        key = (segments, what)
-        found = self._shared.get(key)
-        if found is None:
-            found = build()
-            with self._lock:
-                if any(k[0] != segments for k in self._shared):  # an older generation
-                    self._shared = {k: v for k, v in self._shared.items() if k[0] == segments}
-                self._shared[key] = found
-        return found
-
-    def _field_values(self, reader: Any, fieldname: str) -> dict[str, tuple[str, ...]]:
-        """lowercased value -> the values as indexed (lang keeps zh-CN's case, tags don't)."""
-
-        def build() -> dict[str, tuple[str, ...]]:
-            values: dict[str, list[str]] = {}
-            for value in reader.field_terms(fieldname) if fieldname in reader.schema else ():
-                values.setdefault(value.lower(), []).append(value)
-            return {k: tuple(v) for k, v in values.items()}
-
-        return self._derived(reader, ("values", fieldname), build)
-
-    def _keyword_query(self, reader: Any, fieldname: str, value: str) -> Q.Query:
-        """Match a filter value whatever its case; a value not in the index matches nothing."""
-        found = self._field_values(reader, fieldname).get(value.strip().lower(), ())
-        if not found:
-            return Q.NullQuery
-        return (
-            Q.Or([Q.Term(fieldname, v) for v in found])
-            if len(found) > 1
-            else Q.Term(fieldname, found[0])
-        )
-
-    def _scorer(self, searcher: WhooshSearcher) -> fastscore.Scorer:
-        """This searcher's vectorized scorer (built once per index generation)."""
-        key = ("scorer", id(searcher.reader()))
-        cache = self._local.extra
-        scorer = cache.get(key)
-        if scorer is None:
-            scorer = cache[key] = fastscore.Scorer(searcher, BM25_PARAMS)
-        return scorer
-
-    def _dates(self, searcher: WhooshSearcher) -> np.ndarray:
-        """Every document's raw date value (0 when undated), by document number."""
-        return self._derived(searcher.reader(), ("dates",), lambda: _DateColumn(searcher).array())
-
-    def _allowed(
-        self,
-        searcher: WhooshSearcher,
-        parsed: ParsedQuery,
-        filters: Sequence[tuple[str, str]],
-        date_from: datetime | None,
-        date_to: datetime | None,
-    ) -> np.ndarray | None:
-        """The documents the filters allow, as a mask (None: no filter at all)."""
-        reader = searcher.reader()
-        pairs = [*parsed.filters, *filters]
-        if not pairs and not (date_from or date_to):
-            return None
-        allowed = np.ones(reader.doc_count_all(), dtype=bool)
-        for fieldname, value in pairs:
-            allowed &= self._keyword_mask(searcher, fieldname, value)
-        if date_from or date_to:
-            dates = self._dates(searcher)
-            allowed &= dates != 0
-            if date_from:
-                allowed &= dates >= datetime_to_long(date_from)
-            if date_to:
-                allowed &= dates <= datetime_to_long(date_to)
-        return allowed
-
-    def _keyword_mask(self, searcher: WhooshSearcher, fieldname: str, value: str) -> np.ndarray:
-        """Documents whose ``fieldname`` has ``value`` (any letter case)."""
-        mask = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
-        postings = self._postings_arrays(searcher, fieldname)
-        for indexed in self._field_values(searcher.reader(), fieldname).get(
-            value.strip().lower(), ()
-        ):
-            mask[postings[indexed]] = True
-        return mask
-
-    def _excluded(self, searcher: WhooshSearcher, parsed: ParsedQuery) -> np.ndarray | None:
-        if not parsed.excluded:
-            return None
-        q = Q.Or([self._unit_query(u) for u in parsed.excluded])
-        return self._scorer(searcher).matching(q)
-
-    @_pinned
-    def count(
-        self,
-        text: str,
-        *,
-        filters: Sequence[tuple[str, str]] = (),
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-    ) -> int:
-        """How many articles match every word of ``text`` (no fallback, no hits)."""
-        searcher = self.searcher()
-        parsed = self._resolve(parse(text), searcher.reader())
-        if not parsed.clauses:
-            return 0
-        allowed = self._allowed(searcher, parsed, filters, date_from, date_to)
-        matched = self._scorer(searcher).matching(self._all_query(parsed))
-        return int(
-            np.count_nonzero(self._narrow(matched, allowed, self._excluded(searcher, parsed)))
         )
 
     @staticmethod
-    def _narrow(
-        matched: np.ndarray, allowed: np.ndarray | None, excluded: np.ndarray | None
-    ) -> np.ndarray:
-        if allowed is not None:
-            matched &= allowed
-        if excluded is not None:
-            matched &= ~excluded
-        return matched
+    def _proximity(parsed: ParsedQuery) -> tuple[Node, ...]:
+        """Reward documents where a space-less typed word appears as typed (terms adjacent)."""
+        return tuple(
+            Phrase(f, tuple(terms), TEXT_FIELDS[f])
+            for _, terms in parsed.segmented
+            for f in ("title", "body")
+        )
 
-    @_pinned
-    def explain_terms(self, text: str) -> list[Any]:
-        """The (field, term, boost) leaves of the main query the engine runs for ``text``."""
-        parsed = self._resolve(parse(text), self.searcher().reader())
-        if not parsed.clauses:
-            return []
-        return explain.leaves(self._all_query(parsed))
-
-    @_pinned
-    def explain(self, text: str, hits: Sequence[Hit]) -> dict[str, explain.Explanation]:
-        """hit id -> the hit's score split by field and term of the query for ``text``
-        (what is left over is the proximity bonus)."""
-        searcher = self.searcher()
-        terms = self.explain_terms(text)
-        scorer = self._scorer(searcher)
-        scored: dict[Q.Query, np.ndarray] = {}
-
-        def leaf_score(q: Q.Query, docnum: int) -> float:
-            if q not in scored:
-                scored[q] = scorer.evaluate(q)[0]
-            return float(scored[q][docnum])
-
-        out = {}
-        for hit in hits:
-            docnum = searcher.document_number(id=hit.id)
-            if docnum is not None:
-                out[hit.id] = explain.explain(docnum, terms, leaf_score, score=hit.score)
-        return out
+    def _excluded(self, parsed: ParsedQuery) -> Node | None:
+        if not parsed.excluded:
+            return None
+        return Or(tuple(self._unit_node(u) for u in parsed.excluded))
 
     # -- searching ---------------------------------------------------------------------
 
-    @_pinned
     def search(
         self,
         text: str,
@@ -622,68 +341,88 @@ class Engine:
         date_to: datetime | None = None,
         facets: bool = False,
     ) -> ResultPage:
-        """Search and return one page of highlighted hits. User input never raises;
-        an unusable index raises :class:`store.IndexUnavailable`.
+        """Search and return one page of highlighted hits. User input never raises; an
+        unusable index raises :class:`searchapp.backends.base.IndexUnavailable`.
 
         ``filters`` are (field, value) pairs (``("tags", "qq")``); with ``facets`` the
         page also counts sources, tags and languages over all matching documents.
         """
+        with self.pinned():
+            return self._search(
+                text, page, sort, pagelen, tuple(filters), date_from, date_to, facets
+            )
+
+    def _search(
+        self,
+        text: str,
+        page: Any,
+        sort: str,
+        pagelen: int | None,
+        filters: tuple[tuple[str, str], ...],
+        date_from: datetime | None,
+        date_to: datetime | None,
+        facets: bool,
+    ) -> ResultPage:
         started = time.perf_counter()
         page = clamp_page(page)
         pagelen = max(1, min(int(pagelen or self.page_size), 100))
         sort = sort if sort in SORTS else "relevance"
-        parsed = parse(text)
-        searcher = self.searcher()
-        parsed = self._resolve(parsed, searcher.reader())
-        allowed = self._allowed(searcher, parsed, filters, date_from, date_to)
-        excluded = self._excluded(searcher, parsed)
+        view = self.view()
+        parsed = self._resolve(self.parse(text), view)
+        base = MatchRequest(
+            query=Every(),
+            limit=page * pagelen,
+            exclude=self._excluded(parsed),
+            filters=(*parsed.filters, *filters),
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            facets=FACET_FIELDS if facets else (),
+        )
         mode = "empty"
         partial_from: int | None = None
-        found: list[tuple[float, int]] = []
+        found: list[tuple[float, Ref]] = []
         total = 0
-        matched: np.ndarray | None = None
-        if allowed is not None and not parsed.clauses:
+        counts: dict[str, dict[str, int]] = {}
+        if base.filtered and not parsed.clauses:
             # Filters without words: browse what they allow, newest first.
             mode = "browse"
             if sort == "relevance":
                 sort = "newest"
-            found, total, matched = self._run(
-                searcher, Q.Every(), page, pagelen, sort, allowed, excluded
-            )
+            answer = view.match(replace(base, sort=sort))
+            found, total = list(answer.ranked), answer.total
+            _add_counts(counts, answer)
         elif parsed.clauses:
             mode = "all"
-            q = self._all_query(parsed)
-            bonus = self._proximity(parsed)
-            found, total, matched = self._run(
-                searcher, q, page, pagelen, sort, allowed, excluded, bonus
+            every = self._all_node(parsed)
+            answer = view.match(
+                replace(base, query=every, bonus=self._proximity(parsed), rerank_depth=RERANK_DEPTH)
             )
-            if (
-                total < FILL_BELOW
-                and len(parsed.words()) > 1
-                and (allowed is None or allowed.any())
-            ):
+            found, total = list(answer.ranked), answer.total
+            _add_counts(counts, answer)
+            if total < FILL_BELOW and len(parsed.words()) > 1:
                 # Too few have every word: those with some follow (all of them, if none).
                 exact = total
-                skip = matched if excluded is None else (excluded | matched)
-                more, extra, also = self._run(
-                    searcher,
-                    self._any_query(parsed),
-                    page,
-                    pagelen,
-                    sort,
-                    allowed,
-                    skip,
-                    self._pairs(parsed),
+                skip = every if base.exclude is None else Or((base.exclude, every))
+                more = view.match(
+                    replace(
+                        base,
+                        query=self._any_node(parsed),
+                        exclude=skip,
+                        bonus=self._pairs(parsed),
+                        rerank_depth=RERANK_DEPTH,
+                    )
                 )
-                if extra:
-                    found, total, matched = found + more, total + extra, matched | also
+                if more.total:
+                    found = found + list(more.ranked)
+                    total += more.total
+                    _add_counts(counts, more)
                     mode = "all" if exact else "any"
                     partial_from = exact
-        counts = self._facets(searcher, matched) if facets and matched is not None and total else {}
         start = (page - 1) * pagelen
         window = found[start : start + pagelen]
         terms = parsed.highlight_terms()
-        hits = self._hits(searcher, window, terms, start)
+        hits = self._hits(view, window, terms, start)
         return ResultPage(
             query=parsed.text,
             hits=tuple(hits),
@@ -697,234 +436,230 @@ class Engine:
             segmented=tuple(parsed.segmented),
             truncated=parsed.truncated,
             filters=tuple(parsed.filters) + tuple(filters),
-            facets=counts,
+            facets={f: _top(c) for f, c in counts.items()} if facets and total else {},
             date_from=date_from,
             date_to=date_to,
             exact=partial_from,
         )
 
-    def _facets(
-        self, searcher: WhooshSearcher, matched: np.ndarray
-    ) -> dict[str, tuple[tuple[str, int], ...]]:
-        """Count facet values over every matching document (not only this page)."""
-        out = {}
-        for fieldname in FACET_FIELDS:
-            counts = []
-            for value, docs in self._postings_arrays(searcher, fieldname).items():
-                n = int(np.count_nonzero(matched[docs]))
-                if n:
-                    counts.append((value, n))
-            counts.sort(key=lambda vc: (-vc[1], vc[0]))
-            out[fieldname] = tuple(counts[:FACET_LIMIT])
-        return out
-
-    def _postings_arrays(self, searcher: WhooshSearcher, fieldname: str) -> dict[str, np.ndarray]:
-        """value -> its live documents' numbers, cached for the searcher's generation."""
-        reader = searcher.reader()
-
-        def build() -> dict[str, np.ndarray]:
-            arrays = {}
-            if fieldname in reader.schema:
-                for value in reader.field_terms(fieldname):
-                    ids = reader.postings(fieldname, value).all_ids()
-                    arrays[value] = np.fromiter(ids, dtype=np.int64)
-            return arrays
-
-        return self._derived(reader, ("postings", fieldname), build)
-
-    def _run(
-        self,
-        searcher: WhooshSearcher,
-        q: Q.Query,
-        page: int,
-        pagelen: int,
-        sort: str,
-        allowed: np.ndarray | None,
-        excluded: np.ndarray | None,
-        bonus: Sequence[Q.Query] = (),
-    ) -> tuple[list[tuple[float, int]], int, np.ndarray]:
-        """(the first ``page`` pages of (score, docnum), total, match mask)."""
-        scores, matched = self._scorer(searcher).evaluate(q)
-        matched = self._narrow(matched, allowed, excluded)
-        docs = np.flatnonzero(matched)
-        total = len(docs)
-        limit = page * pagelen
-        dates = self._dates(searcher)
-        if sort == "relevance":
-            depth = max(limit, RERANK_DEPTH) if bonus else limit
-            best = scores[docs]
-            if total > depth:
-                # The `depth` best; ties at the cut go to the newer articles.
-                kth = np.partition(best, total - depth)[total - depth]
-                keep = np.flatnonzero(best >= kth)
-                if len(keep) > depth:
-                    keep = keep[np.lexsort((-dates[docs[keep]], -best[keep]))[:depth]]
-                docs, best = docs[keep], best[keep]
-            if bonus:
-                # Proximity: only the best `depth` documents compete for the bonus.
-                best = best + self._scorer(searcher).bonus(list(bonus), docs)
-            scored = list(zip(best.tolist(), docs.tolist(), strict=True))
-            when = dict(zip(docs.tolist(), dates[docs].tolist(), strict=True))
-            # BM25 ties (same words, same lengths) are common in news: newer first.
-            found = sorted(scored, key=lambda sd: (-round(sd[0], 7), -when[sd[1]]))
-            return found[:limit], total, matched
-        day = dates[docs]
-        sign = -1 if sort == "newest" else 1
-        # Undated articles go last in both orders.
-        order = np.lexsort((docs, sign * day, day == 0))[:limit]
-        return [(0.0, int(d)) for d in docs[order]], total, matched
-
-    def _spans(
-        self, searcher: WhooshSearcher, fieldname: str, docnums: list[int], terms: set[str]
-    ) -> dict[int, dict[highlight.Span, str]]:
-        """docnum -> {span: term}: the character spans of ``terms`` (every written form of
-        them) that the index recorded for those documents."""
-        wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
-        return self._scorer(searcher).spans(
-            fieldname, docnums, {word.encode("utf-8"): t for t, word in sorted(wanted)}
+    def run(self, request: SearchRequest, *, facets: bool = True) -> ResultPage:
+        """:meth:`search` for a :class:`SearchRequest` (the page, the API, the CLI)."""
+        return self.search(
+            request.q,
+            request.page,
+            sort=request.sort,
+            pagelen=request.size,
+            filters=request.filters,
+            date_from=request.date_from,
+            date_to=request.date_to,
+            facets=facets,
         )
 
+    def count(
+        self,
+        text: str,
+        *,
+        filters: Sequence[tuple[str, str]] = (),
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+    ) -> int:
+        """How many articles match every word of ``text`` (no fallback, no hits)."""
+        with self.pinned():
+            view = self.view()
+            parsed = self._resolve(self.parse(text), view)
+            if not parsed.clauses:
+                return 0
+            request = MatchRequest(
+                query=self._all_node(parsed),
+                limit=0,
+                exclude=self._excluded(parsed),
+                filters=(*parsed.filters, *filters),
+                date_from=date_from,
+                date_to=date_to,
+            )
+            return view.match(request).total
+
+    def _words(self, terms: Iterable[str]) -> dict[str, str]:
+        """indexed word -> the query term it stands for: every written form of ``terms``."""
+        wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
+        return {word: t for t, word in sorted(wanted)}
+
     def _hits(
-        self, searcher: WhooshSearcher, window: list[tuple[float, int]], terms: set[str], start: int
+        self, view: View, window: list[tuple[float, Ref]], terms: set[str], start: int
     ) -> list[Hit]:
         if not window:
             return []
-        docnums = [d for _, d in window]
-        body_spans = self._spans(searcher, "body", docnums, terms) if terms else {}
-        title_spans = self._spans(searcher, "title", docnums, terms) if terms else {}
+        refs = [ref for _, ref in window]
+        words = self._words(terms) if terms else {}
+        body_spans = view.spans("body", refs, words) if terms else {}
+        title_spans = view.spans("title", refs, words) if terms else {}
         hits = []
-        for i, (score, docnum) in enumerate(window):
-            stored = searcher.stored_fields(docnum)
-            body = stored.get("body", "")
-            spans = body_spans.get(docnum, {})
+        for i, ((score, ref), doc) in enumerate(zip(window, view.stored(refs), strict=True)):
+            spans = body_spans.get(ref, {})
             if spans:
-                snippet = highlight.snippet(body, list(spans), spans)
+                snippet = highlight.snippet(doc.body, list(spans), spans)
             else:
-                snippet = highlight.snippet(stored.get("summary") or body, [])
-            title = stored.get("title", "") or stored.get("id", "")
+                snippet = highlight.snippet(doc.summary or doc.body, [])
+            title = doc.title or doc.id
             hits.append(
                 Hit(
-                    id=stored["id"],
+                    id=doc.id,
                     rank=start + i + 1,
                     score=round(float(score or 0.0), 4),
                     title=title,
-                    title_html=highlight.mark(title, title_spans.get(docnum, {})),
+                    title_html=highlight.mark(title, title_spans.get(ref, {})),
                     snippet_html=snippet,
-                    date=stored.get("date"),
-                    source=stored.get("source", ""),
-                    source_url=stored.get("source_url", ""),
-                    categories=_split(stored.get("categories", "")),
-                    tags=_split(stored.get("tags", "")),
-                    lang=stored.get("lang", ""),
-                    script=stored.get("script", ""),
-                    thumbnail=stored.get("thumbnail", ""),
+                    date=doc.date,
+                    source=doc.source,
+                    source_url=doc.source_url,
+                    categories=doc.categories,
+                    tags=doc.tags,
+                    lang=doc.lang,
+                    script=doc.script,
+                    thumbnail=doc.thumbnail,
                 )
             )
         return hits
 
-    # -- documents and stats -------------------------------------------------------
+    # -- why this result -----------------------------------------------------------------
 
-    @_pinned
+    def explain_terms(self, text: str) -> list[explaining.Leaf]:
+        """The (field, term, boost) leaves of the main query the engine runs for ``text``."""
+        with self.pinned():
+            parsed = self._resolve(self.parse(text), self.view())
+            if not parsed.clauses:
+                return []
+            return explaining.leaves(self._all_node(parsed))
+
+    def explain(self, text: str, hits: Sequence[Hit]) -> dict[str, explaining.Explanation]:
+        """hit id -> the hit's score split by field and term of the query for ``text``
+        (what is left over is the proximity bonus)."""
+        with self.pinned():
+            view = self.view()
+            terms = self.explain_terms(text)
+            out = {}
+            for hit in hits:
+                ref = view.lookup(hit.id)
+                if ref is not None:
+                    out[hit.id] = explaining.explain(
+                        terms, lambda node, r=ref: view.scores(node, [r])[0], score=hit.score
+                    )
+            return out
+
+    # -- documents and stats -------------------------------------------------------------
+
     def article(self, doc_id: str, text: str = "") -> Article | None:
         """The stored document ``doc_id`` with ``text``'s terms highlighted, or None."""
-        searcher = self.searcher()
-        docnum = searcher.document_number(id=doc_id)
-        if docnum is None:
-            return None
-        stored = searcher.stored_fields(docnum)
-        terms = self._resolve(parse(text), searcher.reader()).highlight_terms() if text else set()
-        body = stored.get("body", "")
-        spans = self._spans(searcher, "body", [docnum], terms)[docnum] if terms else {}
-        title_spans = self._spans(searcher, "title", [docnum], terms)[docnum] if terms else {}
-        paragraphs = []
-        offset = 0
-        for line in body.split("\n"):
-            end = offset + len(line)
-            if line.strip():
-                inside = [sp for sp in spans if sp[0] < end and sp[1] > offset]
-                shifted = [(s - offset, e - offset) for s, e in inside]
-                paragraphs.append(highlight.mark(line, shifted))
-            offset = end + 1
-        title = stored.get("title", "") or doc_id
-        return Article(
-            id=doc_id,
-            title=title,
-            title_html=highlight.mark(title, title_spans),
-            paragraphs_html=tuple(paragraphs),
-            date=stored.get("date"),
-            source=stored.get("source", ""),
-            source_url=stored.get("source_url", ""),
-            categories=_split(stored.get("categories", "")),
-            tags=_split(stored.get("tags", "")),
-            lang=stored.get("lang", ""),
-            script=stored.get("script", ""),
-            summary=stored.get("summary", ""),
-            thumbnail=stored.get("thumbnail", ""),
-            matches=len(spans),
-        )
+        with self.pinned():
+            view = self.view()
+            ref = view.lookup(doc_id)
+            if ref is None:
+                return None
+            doc = view.stored([ref])[0]
+            terms = self._resolve(self.parse(text), view).highlight_terms() if text else set()
+            spans: dict[Span, str] = {}
+            title_spans: dict[Span, str] = {}
+            if terms:
+                words = self._words(terms)
+                spans = view.spans("body", [ref], words).get(ref, {})
+                title_spans = view.spans("title", [ref], words).get(ref, {})
+            paragraphs = []
+            offset = 0
+            for line in doc.body.split("\n"):
+                end = offset + len(line)
+                if line.strip():
+                    inside = [sp for sp in spans if sp[0] < end and sp[1] > offset]
+                    shifted = [(s - offset, e - offset) for s, e in inside]
+                    paragraphs.append(highlight.mark(line, shifted))
+                offset = end + 1
+            title = doc.title or doc_id
+            return Article(
+                id=doc_id,
+                title=title,
+                title_html=highlight.mark(title, title_spans),
+                paragraphs_html=tuple(paragraphs),
+                date=doc.date,
+                source=doc.source,
+                source_url=doc.source_url,
+                categories=doc.categories,
+                tags=doc.tags,
+                lang=doc.lang,
+                script=doc.script,
+                summary=doc.summary,
+                thumbnail=doc.thumbnail,
+                matches=len(spans),
+            )
 
-    @_pinned
+    def health(self) -> Health:
+        """Whether the index answers, with its document count (never raises)."""
+        return self.backend.health()
+
     def stats(self) -> dict[str, Any]:
         """Document count, date range, build metadata and index size."""
-        searcher = self.searcher()
-        reader = searcher.reader()
-        dates = _DateColumn(searcher)
-        real = [v for v in (dates[n] for n in reader.all_doc_ids()) if v]
-        meta = store.read_meta(self.index_dir)
-        return {
-            "documents": searcher.doc_count(),
-            "first_date": _from_column(min(real)) if real else None,
-            "last_date": _from_column(max(real)) if real else None,
-            "built_at": meta.get("built_at"),
-            "updated_at": meta.get("updated_at"),
-            "version": meta.get("version"),
-            "analyzer": meta.get("analyzer"),
-            "index_bytes": store.index_size(self.index_dir),
-        }
+        with self.pinned():
+            view = self.view()
+            first, last = view.date_range()
+            return {
+                "documents": view.doc_count(),
+                "first_date": first,
+                "last_date": last,
+                **self.backend.info(),
+            }
+
+    # -- suggestions and related articles ------------------------------------------------
+
+    def suggest(self, text: str, limit: int = suggesting.LIMIT) -> list[suggesting.Suggestion]:
+        """Completions, pinyin readings and titles for what is being typed (empty while
+        a server's warm-up builds the first vocabulary: a request never waits)."""
+        with self.pinned():
+            vocab = self.vocabulary.get(self.view(), wait=False)
+            return suggesting.suggest(vocab, text, limit) if vocab is not None else []
+
+    def did_you_mean(
+        self,
+        text: str,
+        *,
+        found: int = 0,
+        filters: Sequence[tuple[str, str]] = (),
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+    ) -> str | None:
+        """A query close to ``text`` that finds more with the same filters, or None."""
+        with self.pinned():
+            vocab = self.vocabulary.get(self.view(), wait=False)
+            if vocab is None:
+                return None
+
+            def count(candidate: str) -> int:  # every word, no fallback, no highlighting
+                return self.count(candidate, filters=filters, date_from=date_from, date_to=date_to)
+
+            return suggesting.did_you_mean(text, vocab, count, found=found)
+
+    def related(
+        self,
+        doc_id: str,
+        *,
+        limit: int = relating.LIMIT,
+        duplicate_limit: int = relating.DUPLICATE_LIMIT,
+    ) -> relating.Related | None:
+        """Related articles and other sources of the same story (None: no such article).
+        Remembered per index generation: an article opened again costs nothing."""
+        with self.pinned():
+            view = self.view()
+            return self._related.get(
+                view.generation,
+                (doc_id, limit, duplicate_limit),
+                lambda: relating.related(view, self.analyzer, doc_id, limit, duplicate_limit),
+            )
 
 
-class _DateColumn:
-    """Raw date column values (microsecond counts); 0 for an undated document."""
-
-    MISSING = 2**64 - 1
-
-    def __init__(self, searcher: WhooshSearcher) -> None:
-        # Per segment: Whoosh's MultiReader.column_reader leaves out segments that have no
-        # date column (every article in them undated) and then maps the remaining
-        # segments' documents to the wrong reader, or past the end of its list.
-        self._offsets: list[int] = []
-        self._cols: list[Any] = []
-        self._sizes: list[int] = []
-        for sub, offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            has = reader.has_column("date")
-            self._offsets.append(offset)
-            self._sizes.append(reader.doc_count_all())
-            self._cols.append(reader.column_reader("date", translate=False) if has else None)
-
-    def __getitem__(self, docnum: int) -> int:
-        i = bisect.bisect_right(self._offsets, docnum) - 1
-        col = self._cols[i]
-        if col is None:
-            return 0
-        value = col[docnum - self._offsets[i]]
-        return 0 if value == self.MISSING else value
-
-    def array(self) -> np.ndarray:
-        """Every document's value, by document number, as int64 (0: undated)."""
-        parts = []
-        for col, size in zip(self._cols, self._sizes, strict=True):
-            if col is None:
-                parts.append(np.zeros(size, dtype=np.int64))
-                continue
-            raw = np.fromiter(iter(col), dtype=np.uint64, count=size)
-            raw[raw == self.MISSING] = 0
-            parts.append(raw.astype(np.int64))
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+def _add_counts(counts: dict[str, dict[str, int]], answer: Matches) -> None:
+    for fieldname, values in answer.facets.items():
+        mine = counts.setdefault(fieldname, {})
+        for value, n in values.items():
+            mine[value] = mine.get(value, 0) + n
 
 
-def _from_column(value: int) -> datetime | None:
-    try:
-        return long_to_datetime(value)
-    except (ValueError, OverflowError):
-        return None
+def _top(values: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    ordered = sorted(values.items(), key=lambda vc: (-vc[1], vc[0]))
+    return tuple(ordered[:FACET_LIMIT])

@@ -1,12 +1,16 @@
-"""Plain-data views of search results for JSON (API, CLI) and the terminal."""
+"""One JSON shape of search results, for the API and ``search --json``; and the terminal's
+plain snippets."""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from searchapp.engine.search import Hit, ResultPage
+from searchapp.engine.explain import Explanation
+from searchapp.engine.results import Hit, ResultPage
+from searchapp.fields import FACET_FIELDS
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -32,8 +36,20 @@ def hit_to_dict(hit: Hit, url: str = "") -> dict[str, Any]:
     }
 
 
-def page_to_dict(page: ResultPage, url_for_hit: Any = None) -> dict[str, Any]:
-    """A result page as JSON-ready data."""
+def page_to_dict(
+    page: ResultPage,
+    url_for_hit: Callable[[Hit], str] | None = None,
+    *,
+    explanations: Mapping[str, Explanation] | None = None,
+    suggestion: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A result page as JSON-ready data: the hits, counts, facets, dates and, when given,
+    each hit's explanation and a "did you mean" suggestion."""
+    hits = [hit_to_dict(h, url_for_hit(h) if url_for_hit else "") for h in page.hits]
+    if explanations is not None:
+        for hit in hits:
+            found = explanations.get(hit["id"])
+            hit["explain"] = found.as_dict() if found else None
     return {
         "query": page.query,
         "total": page.total,
@@ -47,7 +63,14 @@ def page_to_dict(page: ResultPage, url_for_hit: Any = None) -> dict[str, Any]:
         "terms": list(page.terms),
         "truncated": page.truncated,
         "filters": [{"field": f, "value": v} for f, v in page.filters],
-        "hits": [hit_to_dict(h, url_for_hit(h) if url_for_hit else "") for h in page.hits],
+        "hits": hits,
+        "suggestion": suggestion,
+        "facets": {
+            fieldname: [{"value": v, "count": n} for v, n in page.facets.get(fieldname, ())]
+            for fieldname in FACET_FIELDS
+        },
+        "date_from": page.date_from.isoformat(sep=" ") if page.date_from else None,
+        "date_to": page.date_to.isoformat(sep=" ") if page.date_to else None,
     }
 
 

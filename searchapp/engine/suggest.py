@@ -1,9 +1,10 @@
 """Autocomplete, pinyin input and "did you mean" from the index's own vocabulary.
 
-Everything here reads the Whoosh index; nothing is configured by hand. A
-:class:`Vocabulary` is built once per index generation (about a second over 14,000
-articles) and cached (:func:`vocabulary`); every lookup after that is a binary search
-in sorted lists and takes well under a millisecond or two.
+Everything here reads the index through a backend :class:`~searchapp.backends.base.View`;
+nothing is configured by hand. A :class:`Vocabulary` is built once per index generation
+(about a second over 14,000 articles) and kept by the engine's :class:`VocabularyKeeper`;
+every lookup after that is a binary search in sorted lists and takes well under a
+millisecond or two.
 
 What it holds:
 
@@ -29,7 +30,7 @@ Three uses:
   words that match nothing dropped. Only queries that find something are proposed: the
   caller passes a function that counts results with the real engine.
 
-No Flask and no :mod:`searchapp.engine.search` import here, so the searcher can use it too.
+No Flask and no :mod:`searchapp.engine.search` import here, so the engine can use it.
 """
 
 from __future__ import annotations
@@ -45,13 +46,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
-from searchapp.backends.whoosh import sidecar
-from searchapp.backends.whoosh.schema import TEXT_FIELDS
+from searchapp.backends.base import View
 from searchapp.text import analysis, scripts
+from searchapp.text.analysis import Analyzer
+from searchapp.text.pinyin import (
+    could_be_pinyin,
+    homophones,
+    syllables_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,8 @@ class _Title:
 class Vocabulary:
     """The index's words, their pinyin and the titles, for one index generation."""
 
-    key: tuple[Any, ...]
+    key: Any
+    analyzer: Analyzer
     doc_count: int
     min_df: int
     #: term -> document frequency (largest over the text fields), every term of the index
@@ -206,7 +211,7 @@ class Vocabulary:
         if memo_key in self._memo:
             return self._memo[memo_key]
         found: dict[str, int] = {}
-        if len(letters) >= 2 and _could_be_pinyin(letters):
+        if len(letters) >= 2 and could_be_pinyin(letters):
             for term in _range(self.py_keys, self.py_terms, letters):
                 found[term] = self.df.get(term, 0)
         if 2 <= len(letters) <= MAX_PINYIN_WORD:
@@ -260,14 +265,14 @@ class Vocabulary:
                 if len(term) == n:
                     at = _one_substitution(term, word)
                     if at >= 0:
-                        consider(term, _homophones(term[at], word[at]))
+                        consider(term, homophones(term[at], word[at]))
                 elif len(term) == n + 1 and _one_insertion(word, term):
                     consider(term, False)
             # A changed or added first character: words sharing the last character.
             for rev in _range(self.rev_keys, self.rev_keys, word[-1]):
                 term = rev[::-1]
                 if len(term) == n and term[1:] == word[1:]:
-                    consider(term, _homophones(term[0], word[0]))
+                    consider(term, homophones(term[0], word[0]))
                 elif len(term) == n + 1 and term[1:] == word:
                     consider(term, False)
         return sorted(found, key=lambda t: (found[t], len(t), t))
@@ -363,167 +368,98 @@ class Vocabulary:
         self._memo[key] = value
 
 
-# -- building and caching -------------------------------------------------------------------
+# -- building and keeping ------------------------------------------------------------------
 
 
-def index_key(reader: Any) -> tuple[Any, ...]:
-    """What identifies one committed state of an index: its generation, its segments
-    (their ids are unique to each write) and their live document counts."""
-    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
-    segments = []
-    for leaf, _ in leaves:
-        segment = leaf.segment() if hasattr(leaf, "segment") else None
-        segid = segment.segment_id() if segment is not None else id(leaf)
-        segments.append((segid, leaf.doc_count()))
-    return (reader.generation(), tuple(segments))
+class VocabularyKeeper:
+    """The vocabulary of one index, kept for its latest generation.
 
-
-#: How often, at most, a changed index starts a new background build (seconds).
-REFRESH_INTERVAL = 2.0
-
-_cache: dict[str, Vocabulary] = {}
-_cache_lock = threading.Lock()
-_build_locks: dict[str, threading.Lock] = {}
-_refreshing: dict[str, threading.Thread] = {}
-_refresh_started: dict[str, float] = {}
-
-
-def owner_for(index_dir: Any) -> str:
-    """The ``owner`` name of an index folder (one cache slot per folder, however named)."""
-    return str(Path(index_dir).resolve())
-
-
-def peek(owner: str) -> Vocabulary | None:
-    """The vocabulary cached for ``owner``, possibly of an older state of the index, or
-    None when none was built yet; never builds (for callers that must not wait)."""
-    return _cache.get(owner)
-
-
-@overload
-def vocabulary(
-    source: Any,
-    owner: str = ...,
-    opener: Callable[[], Any] | None = ...,
-    *,
-    wait: Literal[True] = ...,
-) -> Vocabulary: ...
-
-
-@overload
-def vocabulary(
-    source: Any, owner: str = ..., opener: Callable[[], Any] | None = ..., *, wait: bool
-) -> Vocabulary | None: ...
-
-
-def vocabulary(
-    source: Any, owner: str = "", opener: Callable[[], Any] | None = None, *, wait: bool = True
-) -> Vocabulary | None:
-    """The :class:`Vocabulary` of the index ``source`` reads (a Whoosh searcher or reader),
-    built on first use and again whenever the index changes.
-
-    ``owner`` names the index (its folder) so that a changed index can be served from
-    the previous vocabulary while the new one is built: with ``opener`` (a function
-    returning a fresh Whoosh reader, closed after use) the new one is built in a
-    background thread and no request waits; without, by the first thread that notices,
-    while other threads keep the old one. Only the very first build is waited for, and
-    with ``wait=False`` not even that: None while another thread (a server's warm-up)
-    builds the first one.
+    The first one is built on first use (or by :meth:`refresh`, a server's warm-up, in
+    the background); when the index changes, the old one keeps answering while a new
+    one is built in a background thread, so no request waits for it. ``open_view`` is a
+    context manager giving a fresh view of the index (in the background thread).
     """
-    if isinstance(source, Vocabulary):
-        return source
-    reader = source.reader() if hasattr(source, "reader") else source
-    key = index_key(reader)
-    slot = owner or f"reader:{key!r}"
-    current = _cache.get(slot)
-    if current is not None and current.key == key:
-        return current
-    if current is not None and opener is not None:
-        refresh(slot, opener)
-        return current
-    with _cache_lock:
-        lock = _build_locks.setdefault(slot, threading.Lock())
-    if current is not None and not lock.acquire(blocking=False):
-        return current  # another thread is building the new one: serve the old meanwhile
-    if current is None:
-        if not lock.acquire(blocking=wait):
+
+    #: How often, at most, a changed index starts a new background build (seconds).
+    REFRESH_INTERVAL = 2.0
+
+    def __init__(self, analyzer: Analyzer, open_view: Callable[[], Any]) -> None:
+        self.analyzer = analyzer
+        self._open_view = open_view
+        self._current: Vocabulary | None = None
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._started = -self.REFRESH_INTERVAL
+
+    def peek(self) -> Vocabulary | None:
+        """The vocabulary built last, possibly of an older generation; never builds."""
+        return self._current
+
+    def get(self, view: View, *, wait: bool = True) -> Vocabulary | None:
+        """The vocabulary of ``view``'s generation, or the previous one while a new one is
+        built in the background. Only the very first build is waited for, and with
+        ``wait=False`` not even that (None while a warm-up builds it)."""
+        current = self._current
+        key = view.generation
+        if current is not None and current.key == key:
+            return current
+        if current is not None:
+            self.refresh()
+            return current
+        if not self._build_lock.acquire(blocking=wait):
             return None
-    try:
-        latest = _cache.get(slot)
-        # Built while this thread waited (a warm-up, maybe of a newer state): use it.
-        if latest is not None and (latest.key == key or current is None):
-            return latest
-        vocab = build_vocabulary(reader, key=key)
-        _store(slot, vocab)
-        return vocab
-    finally:
-        lock.release()
+        try:
+            latest = self._current
+            if latest is not None:  # built while this thread waited (a warm-up)
+                return latest
+            vocab = build_vocabulary(view, self.analyzer)
+            self._current = vocab
+            return vocab
+        finally:
+            self._build_lock.release()
+
+    def refresh(self) -> threading.Thread | None:
+        """Build the vocabulary again in a background thread (at most one at a time, and
+        not more often than every :attr:`REFRESH_INTERVAL` seconds). Returns the thread,
+        or None when none was started."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return None
+            now = time.monotonic()
+            if now - self._started < self.REFRESH_INTERVAL:
+                return None
+            self._started = now
+            thread = threading.Thread(
+                target=self._refresh, name="searchapp-vocabulary", daemon=True
+            )
+            self._thread = thread
+        thread.start()
+        return thread
+
+    def _refresh(self) -> None:
+        try:
+            with self._open_view() as view, self._build_lock:
+                current = self._current
+                if current is None or current.key != view.generation:
+                    self._current = build_vocabulary(view, self.analyzer)
+        except Exception as exc:  # noqa: BLE001 - no index yet, or being replaced: try later
+            log.info("vocabulary not built: %s", exc)
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Wait for a background build, if one is running (tests, benchmarks)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
 
-def _store(slot: str, vocab: Vocabulary) -> None:
-    with _cache_lock:
-        if slot.startswith("reader:"):
-            # Anonymous readers: keep only a few (tests open many small indexes).
-            for old in [k for k in _cache if k.startswith("reader:")][:-3]:
-                del _cache[old]
-        _cache[slot] = vocab
-
-
-def refresh(owner: str, opener: Callable[[], Any]) -> threading.Thread | None:
-    """Build ``owner``'s vocabulary again in a background thread (at most one at a time,
-    and not more often than every :data:`REFRESH_INTERVAL` seconds). Also used to warm
-    the cache when a server starts. Returns the thread, or None when none was started."""
-    with _cache_lock:
-        running = _refreshing.get(owner)
-        if running is not None and running.is_alive():
-            return None
-        now = time.monotonic()
-        if now - _refresh_started.get(owner, -REFRESH_INTERVAL) < REFRESH_INTERVAL:
-            return None
-        _refresh_started[owner] = now
-        thread = threading.Thread(
-            target=_refresh, args=(owner, opener), name="searchapp-vocabulary", daemon=True
-        )
-        _refreshing[owner] = thread
-    thread.start()
-    return thread
-
-
-def _refresh(owner: str, opener: Callable[[], Any]) -> None:
-    try:
-        reader = opener()
-    except Exception as exc:  # noqa: BLE001 - no index yet, or being replaced: try later
-        log.info("vocabulary not built for %s: %s", owner, exc)
-        return
-    # The same lock as a request building synchronously: never two builds at once, and a
-    # first request arriving during the warm-up waits for it instead of building too.
-    with _cache_lock:
-        lock = _build_locks.setdefault(owner, threading.Lock())
-    try:
-        with lock:
-            key = index_key(reader)
-            current = _cache.get(owner)
-            if current is None or current.key != key:
-                _store(owner, build_vocabulary(reader, key=key))
-    except Exception:  # noqa: BLE001 - a background thread must never die noisily
-        log.exception("building the vocabulary of %s failed", owner)
-    finally:
-        reader.close()
-
-
-def wait_for_refresh(owner: str, timeout: float = 60.0) -> None:
-    """Wait for ``owner``'s background build, if one is running (tests, benchmarks)."""
-    thread = _refreshing.get(owner)
-    if thread is not None:
-        thread.join(timeout)
-
-
-def build_vocabulary(reader: Any, key: tuple[Any, ...] | None = None) -> Vocabulary:
+def build_vocabulary(view: View, analyzer: Analyzer) -> Vocabulary:
     """Read every term, document frequency and title of the index (no caching)."""
     started = time.perf_counter()
-    doc_count = reader.doc_count()
+    doc_count = view.doc_count()
     min_df = 1 if doc_count < SMALL_INDEX else 2
-    df = _document_frequencies(reader)
-    titles, spellings = _read_titles(reader)
+    df = dict(view.document_frequencies())
+    titles, spellings = _read_titles(view, analyzer)
 
     display: dict[str, str] = {}
     pairs: list[tuple[str, str]] = []
@@ -543,7 +479,7 @@ def build_vocabulary(reader: Any, key: tuple[Any, ...] | None = None) -> Vocabul
     py_pairs: list[tuple[str, str]] = []
     init_pairs: list[tuple[str, str]] = []
     for term in cjk_terms:
-        syllables = _syllables_of(term) if len(term) <= MAX_PINYIN_WORD else None
+        syllables = syllables_of(term) if len(term) <= MAX_PINYIN_WORD else None
         if syllables:
             py_pairs.append(("".join(syllables), term))
             init_pairs.append(("".join(s[0] for s in syllables), term))
@@ -563,7 +499,8 @@ def build_vocabulary(reader: Any, key: tuple[Any, ...] | None = None) -> Vocabul
                 title_chars.setdefault(ch, []).append(i)
 
     return Vocabulary(
-        key=key if key is not None else index_key(reader),
+        key=view.generation,
+        analyzer=analyzer,
         doc_count=doc_count,
         min_df=min_df,
         df=df,
@@ -584,49 +521,21 @@ def build_vocabulary(reader: Any, key: tuple[Any, ...] | None = None) -> Vocabul
     )
 
 
-def _document_frequencies(reader: Any) -> dict[str, int]:
-    """term -> largest document frequency over the text fields (summed over segments)."""
-    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
-    best: dict[bytes, int] = {}
-    for fieldname in TEXT_FIELDS:
-        counts: dict[bytes, int] = {}
-        for leaf, _ in leaves:
-            if fieldname not in leaf.schema:
-                continue
-            side = sidecar.for_reader(leaf)
-            fa = side.fields.get(fieldname) if side is not None else None
-            if fa is not None:  # the same counts, without decoding Whoosh's term records
-                terms, freqs = fa.term_counts()
-                for btext, n in zip(terms, freqs.tolist(), strict=True):
-                    counts[btext] = counts.get(btext, 0) + n
-                continue
-            # Per segment: Whoosh's merged iteration over several segments is ~5x slower.
-            for btext, info in leaf.iter_field(fieldname):
-                counts[btext] = counts.get(btext, 0) + info.doc_frequency()
-        for btext, n in counts.items():
-            if n > best.get(btext, 0):
-                best[btext] = n
-    # Text fields store their terms as UTF-8.
-    return {btext.decode("utf-8", "replace"): n for btext, n in best.items()}
-
-
 _TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
-def _read_titles(reader: Any) -> tuple[list[_Title], dict[str, Counter[str]]]:
+def _read_titles(view: View, analyzer: Analyzer) -> tuple[list[_Title], dict[str, Counter[str]]]:
     """Every title, and for English terms the spellings titles use (``DeepSeek``)."""
     titles: list[_Title] = []
     spellings: dict[str, Counter[str]] = {}
     stems: dict[str, str | None] = {}
     seen: set[str] = set()
-    for docnum in reader.all_doc_ids():
-        stored = reader.stored_fields(docnum)
-        text = " ".join(str(stored.get("title") or "").split())
+    for entry in view.titles():
+        text = " ".join(entry.title.split())
         if not text:
             continue
-        date = stored.get("date")
-        when = date.timestamp() if isinstance(date, datetime) else 0.0
-        titles.append(_Title(scripts.fold(text), text, str(stored.get("id", "")), when))
+        when = entry.date.timestamp() if isinstance(entry.date, datetime) else 0.0
+        titles.append(_Title(scripts.fold(text), text, entry.id, when))
         for word in _TITLE_WORD.findall(text):
             if word not in stems:
                 low = word.lower()
@@ -634,7 +543,7 @@ def _read_titles(reader: Any) -> tuple[list[_Title], dict[str, Counter[str]]]:
                     stems[word] = stems.get(low)
                 else:
                     # The analyzer's own normalisation (Porter2 for English words).
-                    terms = analysis.query_terms(low)
+                    terms = analyzer.query_terms(low)
                     stems[word] = terms[0] if len(terms) == 1 else None
                     seen.add(low)
                     stems[low] = stems[word]
@@ -723,107 +632,7 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-# -- pinyin ---------------------------------------------------------------------------------
-
-
-@cache
-def _pinyin_tables() -> tuple[dict[str, list[list[str]]], dict[int, str]]:
-    from pypinyin import phrases_dict, pinyin_dict
-
-    return phrases_dict.phrases_dict, pinyin_dict.pinyin_dict
-
-
-@cache
-def _syllable_set() -> frozenset[str]:
-    _, chars = _pinyin_tables()
-    out = set()
-    for readings in chars.values():
-        for reading in readings.split(","):
-            plain = _toneless(reading)
-            if _LETTERS.match(plain):
-                out.add(plain)
-    return frozenset(out)
-
-
-@cache
-def _syllable_prefixes() -> frozenset[str]:
-    return frozenset(s[:i] for s in _syllable_set() for i in range(1, len(s) + 1))
-
-
-def _toneless(reading: str) -> str:
-    """``lǜ`` -> ``lv``, ``xíng`` -> ``xing`` (ü typed as v, as pinyin keyboards do)."""
-    reading = reading.replace("ü", "v")
-    decomposed = unicodedata.normalize("NFD", reading)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ü", "v")
-
-
-_char_cache: dict[str, str | None] = {}
-
-
-@cache
-def _readings(ch: str) -> frozenset[str]:
-    """Every toneless reading of a character (长: chang, zhang)."""
-    readings = _pinyin_tables()[1].get(ord(ch))
-    return frozenset(_toneless(r) for r in readings.split(",")) if readings else frozenset()
-
-
-def _homophones(a: str, b: str) -> bool:
-    """True when the two characters can be read the same (tones aside)."""
-    return bool(_readings(a) & _readings(b))
-
-
-def _char_syllable(ch: str) -> str | None:
-    if ch not in _char_cache:
-        readings = _pinyin_tables()[1].get(ord(ch))
-        plain = _toneless(readings.split(",")[0]) if readings else ""
-        _char_cache[ch] = plain if _LETTERS.match(plain) else None
-    return _char_cache[ch]
-
-
-def _syllables_of(word: str) -> list[str] | None:
-    """Toneless pinyin of a Chinese word, one syllable per character: pypinyin's phrase
-    table for the longest known phrases (行长 is hang zhang), else each character's most
-    common reading. None when a character has no reading."""
-    phrases = _pinyin_tables()[0]
-    out: list[str] = []
-    i = 0
-    n = len(word)
-    while i < n:
-        for j in range(min(n, i + 4), i + 1, -1):
-            reading = phrases.get(word[i:j])
-            if reading and len(reading) == j - i:
-                out.extend(_toneless(r[0]) for r in reading)
-                i = j
-                break
-        else:
-            syllable = _char_syllable(word[i])
-            if syllable is None:
-                return None
-            out.append(syllable)
-            i += 1
-    return out
-
-
-def _could_be_pinyin(letters: str) -> bool:
-    """True when ``letters`` splits into pinyin syllables (the last one may be unfinished)."""
-    syllables = _syllable_set()
-    prefixes = _syllable_prefixes()
-    n = len(letters)
-    ok = [False] * (n + 1)
-    ok[0] = True
-    for i in range(n):
-        if not ok[i]:
-            continue
-        for j in range(i + 1, min(n, i + 6) + 1):
-            piece = letters[i:j]
-            if piece in syllables:
-                ok[j] = True
-            elif j == n and piece in prefixes:
-                return True
-    return ok[n]
-
-
-def pinyin_candidates(word: str, source: Any, limit: int = 3) -> list[str]:
+def pinyin_candidates(word: str, vocab: Vocabulary, limit: int = 3) -> list[str]:
     """The Chinese words of the index that the ASCII ``word`` is the pinyin of.
 
     ``rengongzhineng`` and, from three letters, the initials ``rgzn`` give ``人工智能``;
@@ -831,26 +640,24 @@ def pinyin_candidates(word: str, source: Any, limit: int = 3) -> list[str]:
     Chinese word of the index reads like that, or when ``word`` is itself an English
     word of the index about as common as its best reading (``change`` is not 嫦娥).
 
-    ``source`` is a Whoosh searcher or reader of the index (or a :class:`Vocabulary`).
     Pass the word as typed (folded, lowercase), not stemmed: ``jinping`` stems to
     ``jinp``; a stemmed word is matched too, less precisely.
     """
     letters = scripts.fold(word.strip())
     if not (2 <= len(letters) <= 48 and _LETTERS.match(letters)):
         return []
-    vocab = vocabulary(source)
     found = vocab.pinyin_words(letters)
     if not found and len(letters) >= 3:
         # A stemmed word (jinp for jinping): readings that stem to it.
         stems = {
             term
             for key, term in _items(vocab.py_keys, vocab.py_terms, letters)
-            if analysis.query_terms(key) == [letters]
+            if vocab.analyzer.query_terms(key) == [letters]
         }
         found = sorted(stems, key=lambda t: (-vocab.frequency(t), t))
     if not found:
         return []
-    english = vocab.frequency(_stem(letters))
+    english = vocab.frequency(_stem(letters, vocab.analyzer))
     if english and english >= ENGLISH_SHARE * vocab.frequency(found[0]):
         return []
     return found[:limit]
@@ -868,21 +675,17 @@ def _is_traditional(text: str) -> bool:
     return any(scripts.fold(c) != c.lower() for c in text if _CJK.match(c))
 
 
-def suggest(
-    source: Any, text: str, limit: int = LIMIT, owner: str = "", opener: Any = None
-) -> list[Suggestion]:
+def suggest(vocab: Vocabulary, text: str, limit: int = LIMIT) -> list[Suggestion]:
     """Suggestions for the query being typed, best first (at most ``limit``).
 
     The last word is completed from the index's frequent words (or, typed in pinyin or
     initials, turned into Chinese words), ranked by how often they occur in titles with
     the words typed before it, then by document frequency; those words stay as typed.
-    Titles containing every word follow. Never raises on user input. ``owner`` and
-    ``opener``: see :func:`vocabulary`.
+    Titles containing every word follow. Never raises on user input.
     """
     text = _clean(text or "")
     if not text.strip() or limit <= 0:
         return []
-    vocab = vocabulary(source, owner, opener)
     words = text.split()
     last = "" if text[-1].isspace() else words[-1]
     head = " ".join(words[:-1] if last else words)
@@ -894,13 +697,13 @@ def suggest(
     seen = {scripts.fold(" ".join(words))}
 
     if last and not _SYNTAX.search(last):
-        for before, prefix in _completion_points(last):
+        for before, prefix in _completion_points(last, vocab.analyzer):
             folded = scripts.fold(prefix)
             pool = CONTEXT_POOL if context or before else limit
             found = [(t, "term") for t in vocab.complete(folded, pool)]
             if _LETTERS.match(folded):
                 readings = vocab.complete_pinyin(folded, pool)
-                english = vocab.frequency(_stem(folded))
+                english = vocab.frequency(_stem(folded, vocab.analyzer))
                 if readings and english < ENGLISH_SHARE * vocab.frequency(readings[0]):
                     found += [(t, "pinyin") for t in readings]
             near = vocab.context_counts(
@@ -934,16 +737,16 @@ def _shown(vocab: Vocabulary, term: str, typed: str, traditional: bool) -> str:
     return shown
 
 
-def _stem(word: str) -> str:
-    terms = analysis.query_terms(word)
+def _stem(word: str, analyzer: Analyzer) -> str:
+    terms = analyzer.query_terms(word)
     return terms[0] if len(terms) == 1 else word
 
 
-def _completion_points(word: str) -> list[tuple[str, str]]:
+def _completion_points(word: str, analyzer: Analyzer) -> list[tuple[str, str]]:
     """Where to complete a typed word: the whole word, then its last segmented part
     (人工智能开 completes 开 after 人工智能)."""
     points = [("", word)]
-    tokens = analysis.token_tuples(word, search_mode=False)
+    tokens = analyzer.tokens(word, search_mode=False)
     if len(tokens) > 1:
         start = tokens[-1][2]
         if 0 < start < len(word):
@@ -956,7 +759,7 @@ def _completion_points(word: str) -> list[tuple[str, str]]:
 
 def did_you_mean(
     text: str,
-    source: Any,
+    vocab: Vocabulary,
     count: Callable[[str], int],
     *,
     found: int = 0,
@@ -983,7 +786,6 @@ def did_you_mean(
     chunks = text.split()
     if not chunks or len(chunks) > 8:
         return None
-    vocab = vocabulary(source)
     needed = max(found + 1, 3) if found else 1
     deadline = time.perf_counter() + budget_ms / 1000
     tried = {scripts.fold(text)}
@@ -1000,7 +802,7 @@ def did_you_mean(
             return 0
         tried.add(key)
         plain = " ".join(w for w in candidate.split() if not _SYNTAX.search(w))
-        if any(not vocab.known(t) for t in analysis.query_terms(plain)):
+        if any(not vocab.known(t) for t in vocab.analyzer.query_terms(plain)):
             return 0  # a word no article has: nothing can match every word
         n = count(candidate)
         slowest = max(slowest, time.perf_counter() - started)
@@ -1016,7 +818,7 @@ def did_you_mean(
             return candidate
 
     # Leave one word out (corrections applied): the rarest words first.
-    pieces = [[c] if _SYNTAX.search(c) else _surfaces(c) for c in first if c]
+    pieces = [[c] if _SYNTAX.search(c) else _surfaces(c, vocab.analyzer) for c in first if c]
     words = [(i, j) for i, chunk in enumerate(pieces) for j in range(len(chunk))]
     if not 2 <= len(words) <= MAX_DROP_WORDS:
         return None
@@ -1037,14 +839,14 @@ def _join(chunks: list[str]) -> str:
     return " ".join(" ".join(chunks).split())
 
 
-def _surfaces(chunk: str) -> list[str]:
+def _surfaces(chunk: str, analyzer: Analyzer) -> list[str]:
     """The words of a typed chunk as typed (人工智能开源 -> 人工智能, 开源)."""
-    tokens = analysis.token_tuples(chunk, search_mode=False)
+    tokens = analyzer.tokens(chunk, search_mode=False)
     return [chunk[s:e] for _, _, s, e in tokens] or [chunk]
 
 
 def _rarity(word: str, vocab: Vocabulary) -> int:
-    terms = analysis.query_terms(word)
+    terms = vocab.analyzer.query_terms(word)
     return min((vocab.frequency(t) for t in terms), default=0)
 
 
@@ -1053,7 +855,7 @@ def _chunk_options(chunk: str, vocab: Vocabulary) -> list[str]:
     fine, ``[""]`` when nothing in it is known (drop it)."""
     folded = scripts.fold(chunk)
     traditional = _is_traditional(chunk)
-    terms = analysis.query_terms(chunk)
+    terms = vocab.analyzer.query_terms(chunk)
     if _LETTERS.match(folded):
         readings = pinyin_candidates(folded, vocab, limit=2)
         if readings:
@@ -1075,8 +877,8 @@ def _chunk_options(chunk: str, vocab: Vocabulary) -> list[str]:
     # Word by word: keep the known ones, correct or drop the others.
     out: list[str] = []
     changed = False
-    for surface in _surfaces(chunk):
-        words = analysis.query_terms(surface)
+    for surface in _surfaces(chunk, vocab.analyzer):
+        words = vocab.analyzer.query_terms(surface)
         if not words or all(vocab.known(t) for t in words):
             out.append(surface)
             continue

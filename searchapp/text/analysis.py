@@ -1,4 +1,4 @@
-"""Chinese text analysis: our own Whoosh tokenizer on ``jieba.tokenize``.
+"""Chinese text analysis: our own tokens on ``jieba.tokenize``, for every backend.
 
 This is the only module that imports jieba. Why not ``jieba.analyse.ChineseAnalyzer``:
 it segments queries in search mode too (马克思 -> 马克 AND 马克思), stores character offsets
@@ -33,7 +33,9 @@ forms at query time.
 
 **Any change here changes the index**: bump :data:`ANALYZER_VERSION`; an index built by
 another version is refused until it is rebuilt. The user dictionary is part of the
-analysis too; :func:`fingerprint` covers both.
+analysis too: an :class:`Analyzer` is one configuration (the user dictionary and the
+words learned from the corpus), handed to the indexer and the engine;
+:attr:`Analyzer.fingerprint` names it, and the index records it.
 """
 
 from __future__ import annotations
@@ -52,8 +54,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from whoosh.analysis import Token, Tokenizer
-from whoosh.lang.porter2 import stem as _porter2
+import snowballstemmer
 
 from searchapp.text import scripts
 
@@ -64,28 +65,25 @@ try:  # optional accelerator: same tokens as jieba (checked by tests), ~20x fast
 except ImportError:  # pragma: no cover - depends on the environment
     rjieba = None
 
-ANALYZER_VERSION = "3"
+ANALYZER_VERSION = "4"
 
 _ASCII_WORD = re.compile(r"[a-z]+\Z")
-_lock = threading.Lock()
-_state: dict[str, object] = {
-    "ready": False,  # configured (for _state["userdict"])
-    "userdict": None,
-    "userdict_sha1": "",
-    "jieba": False,  # jieba's dictionary loaded (lazily when rjieba segments)
-}
-#: User dictionaries configured while jieba was not loaded: added when it is.
-_pending: list[bytes] = []
+_jieba_lock = threading.Lock()
+#: jieba itself is one dictionary per process: loaded on demand (the reference, and the
+#: source of rjieba's entries), with every word any analyzer of this process added.
+_jieba_state: dict[str, Any] = {"loaded": False}
+#: User dictionaries and learned words configured while jieba was not loaded.
+_pending: list[tuple[bytes, tuple[tuple[str, int], ...]]] = []
 #: Every ``jieba.add_word`` we made, in order: (word, frequency before, frequency given).
 _added: list[tuple[str, int, int]] = []
-#: The rjieba instance mirroring jieba's dictionary, or None (pure-Python jieba).
-_fast: list[object] = [None]
 #: A word that no text can contain (private-use characters are never inside a jieba
 #: block): it carries the difference between jieba's and jieba-rs's dictionary totals.
 _BALLAST = "\ue000\ue001"
 #: jieba 0.42.1's dict.txt lists ``B超 3 n`` twice: jieba adds both lines to its total,
 #: jieba-rs keeps one record (a test recomputes this from the dictionary file).
 DICT_TOTAL_EXCESS = 3
+#: Porter2 (the Snowball English stemmer).
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -98,54 +96,10 @@ class Tok:
     end: int
 
 
-def configure(userdict: Path | None = None) -> None:
-    """Set up segmentation once per process, with an optional user dictionary.
-
-    Idempotent for the same dictionary; a different dictionary in the same process
-    is loaded on top (jieba cannot unload words), which is only a concern in tests.
-
-    With rjieba, neither searching nor indexing needs jieba's own dictionary (1.5 s and
-    150 MB per process): what we take from it (the words we add to rjieba with the
-    frequencies jieba gives them, the 2- and 3-character words that make search-mode
-    sub-words, the few dictionary words with symbols) is kept in a small cache file made
-    by the first process that loads jieba.
-    """
-    with _lock:
-        key = str(userdict.resolve()) if userdict and userdict.is_file() else None
-        if _state["ready"] and _state["userdict"] == key:
-            return
-        data = Path(key).read_bytes() if key else b""
-        sha1 = hashlib.sha1(data).hexdigest() if key else ""
-        fresh = not _state["ready"] and not _state["jieba"]
-        cached = _read_cache(sha1) if fresh and use_fast_segmenter() else None
-        if cached is not None:
-            _pending.append(data)  # for jieba, if it is ever loaded (tests compare with it)
-        else:
-            _load_jieba()
-            _add_userdict(data)
-            if use_fast_segmenter():
-                cached = _from_jieba()
-                if fresh:
-                    _write_cache(sha1, cached)
-        if cached is not None:
-            _fast[0] = _build_fast(cached["words"])
-            _grams.clear()
-            _grams.update(cached["grams"])
-            _symbol_words.clear()
-            _symbol_words.update(cached["symbols"])
-        else:
-            _fast[0] = None
-        _state["ready"] = True
-        _state["userdict"] = key
-        _state["userdict_sha1"] = sha1
-        _cached_query_terms.cache_clear()
-        _subwords.cache_clear()
-
-
 def _load_jieba() -> None:
-    """Load jieba's dictionary and add the words we add (call with ``_lock`` held)."""
+    """Load jieba's dictionary and add the words we add (call with ``_jieba_lock`` held)."""
     global jieba
-    if not _state["jieba"]:
+    if not _jieba_state["loaded"]:
         import jieba as module
 
         jieba = module
@@ -155,26 +109,42 @@ def _load_jieba() -> None:
             for word in (folded_tw, folded_cn):
                 if word not in jieba.dt.FREQ or not jieba.dt.FREQ[word]:
                     _add_word(word)
-        _state["jieba"] = True
+        _jieba_state["loaded"] = True
     while _pending:
-        _add_userdict(_pending.pop(0))
+        _add_words(*_pending.pop(0))
 
 
 def ensure_jieba() -> None:
     """Load jieba's dictionary now, with every word configured so far (without rjieba,
     or to compare rjieba's tokens with jieba's)."""
-    if not _state["jieba"] or _pending:
-        with _lock:
+    if not _jieba_state["loaded"] or _pending:
+        with _jieba_lock:
             _load_jieba()
 
 
-def _add_userdict(data: bytes) -> None:
-    for line in data.decode("utf-8-sig").splitlines():
+def parse_userdict(data: bytes) -> tuple[list[tuple[str, int | None]], set[str]]:
+    """A user dictionary's words (folded, with their frequency if given) and the learned
+    words it bans (lines ``-词语``)."""
+    words: list[tuple[str, int | None]] = []
+    banned: set[str] = set()
+    for line in data.decode("utf-8-sig", "replace").splitlines():
         parts = line.strip().split()
         if not parts or parts[0].startswith("#"):
             continue
-        word = scripts.fold(parts[0])
+        if parts[0].startswith("-") and len(parts[0]) > 1:
+            banned.add(scripts.fold(parts[0][1:]))
+            continue
         freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        words.append((scripts.fold(parts[0]), freq))
+    return words, banned
+
+
+def _add_words(userdict: bytes, learned: tuple[tuple[str, int], ...]) -> None:
+    words, banned = parse_userdict(userdict)
+    for word, freq in learned:
+        if word not in banned:
+            _add_word(word, freq)
+    for word, freq in words:
         _add_word(word, freq)
 
 
@@ -227,7 +197,24 @@ def _from_jieba() -> dict[str, list[Any]]:
     }
 
 
-def _cache_file(userdict_sha1: str) -> Path:
+def _entries_of(userdict: bytes, learned: tuple[tuple[str, int], ...]) -> dict[str, list[Any]]:
+    """In a fresh interpreter: jieba's dictionary with these words, as rjieba needs it."""
+    with _jieba_lock:
+        _load_jieba()
+        _add_words(userdict, learned)
+        return _from_jieba()
+
+
+def _entries_elsewhere(
+    userdict: bytes, learned: tuple[tuple[str, int], ...]
+) -> dict[str, list[Any]]:
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_entries_of, (userdict, learned))  # type: ignore[no-any-return]
+
+
+def _cache_file(config_sha1: str) -> Path:
     """Where :func:`_from_jieba`'s result is cached, named by everything it depends on
     (versions, our phrase list, the user dictionary)."""
     parts = [
@@ -236,15 +223,15 @@ def _cache_file(userdict_sha1: str) -> Path:
         metadata.version("jieba"),
         metadata.version("rjieba"),
         json.dumps(sorted(scripts.phrase_map().items()), ensure_ascii=False),
-        userdict_sha1,
+        config_sha1,
     ]
     digest = hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"searchapp-jieba-{digest}.json"
 
 
-def _read_cache(userdict_sha1: str) -> dict[str, list[Any]] | None:
+def _read_cache(config_sha1: str) -> dict[str, list[Any]] | None:
     try:
-        raw = json.loads(_cache_file(userdict_sha1).read_text(encoding="utf-8"))
+        raw = json.loads(_cache_file(config_sha1).read_text(encoding="utf-8"))
         return {
             "words": [(str(w), int(n)) for w, n in raw["words"]],
             "grams": [str(w) for w in raw["grams"]],
@@ -254,8 +241,8 @@ def _read_cache(userdict_sha1: str) -> dict[str, list[Any]] | None:
         return None
 
 
-def _write_cache(userdict_sha1: str, data: dict[str, list[Any]]) -> None:
-    path = _cache_file(userdict_sha1)
+def _write_cache(config_sha1: str, data: dict[str, list[Any]]) -> None:
+    path = _cache_file(config_sha1)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".searchapp-jieba-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -279,38 +266,11 @@ _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 #: Dictionary entries with characters other than letters, digits and ideographs
 #: (``c++``, ``at&t``): jieba finds them whole.
 _WORD_CHARS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9]+\\Z")
-_symbol_words: set[str] = set()
-#: jieba's 2- and 3-character dictionary words (search-mode sub-words), with rjieba.
-_grams: set[str] = set()
 
 
-def segment(folded: str) -> list[tuple[str, int, int]]:
-    """jieba's precise-mode ``tokenize`` of folded text: (word, start, end) triples."""
-    _ensure_ready()
-    fast = _fast[0]
-    if fast is None:
-        ensure_jieba()
-        return list(jieba.tokenize(folded))
-    out: list[tuple[str, int, int]] = []
-    extend = out.extend
-    clean = _CLEAN_BLOCK.match
-    cursor = 0
-    for m in _BLOCK.finditer(folded):
-        start, end = m.span()
-        if start > cursor:
-            extend(_between(folded, cursor, start))
-        block = m.group()
-        if clean(block):
-            extend([(w, start + s, start + e) for w, s, e in fast.tokenize(block)])
-        else:
-            extend(_symbol_block(fast, block, start))
-        cursor = end
-    if cursor < len(folded):
-        extend(_between(folded, cursor, len(folded)))
-    return out
-
-
-def _symbol_block(fast: Any, block: str, start: int) -> list[tuple[str, int, int]]:
+def _symbol_block(
+    fast: Any, symbol_words: frozenset[str], block: str, start: int
+) -> list[tuple[str, int, int]]:
     """jieba's tokens for a block with ``- _ . + # & %`` in it, from jieba-rs.
 
     Both cut such a block the same way but for one step: a run of letters and digits
@@ -322,7 +282,7 @@ def _symbol_block(fast: Any, block: str, start: int) -> list[tuple[str, int, int
     """
     out: list[tuple[str, int, int]] = []
     for word, s, e in fast.tokenize(block):
-        if len(word) > 1 and _SYMBOL_RUN.match(word) and word not in _symbol_words:
+        if len(word) > 1 and _SYMBOL_RUN.match(word) and word not in symbol_words:
             at = start + s
             for piece in _JIEBA_SKIP.split(word):
                 if piece:
@@ -347,21 +307,11 @@ def _between(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     return out
 
 
-def fingerprint() -> str:
-    """Analyzer version plus the user dictionary's checksum, recorded in the index."""
-    _ensure_ready()
-    return f"{ANALYZER_VERSION}:{_state['userdict_sha1'] or 'none'}"
-
-
-def _ensure_ready() -> None:
-    if not _state["ready"]:
-        configure(None)
-
-
 @lru_cache(maxsize=65536)
-def _normalise(word: str) -> str:
+def normalise(word: str) -> str:
+    """A word as the index keeps it: English words of three letters or more stemmed."""
     if _ASCII_WORD.match(word) and len(word) > 2:
-        return _porter2(word)
+        return str(_STEMMER.stemWord(word))
     return word
 
 
@@ -370,69 +320,191 @@ def _keep(word: str) -> bool:
 
 
 _NO_SUBWORDS: tuple[tuple[str, int], ...] = ()
+_QUERY_CACHE = 4096
 
 
-@lru_cache(maxsize=1 << 18)
-def _subwords(word: str) -> tuple[tuple[str, int], ...] | None:
-    """None for a word to drop; else its dictionary 2- and 3-grams with their offsets."""
-    if not _keep(word):
-        return None
-    n = len(word)
-    if n <= 2:
-        return _NO_SUBWORDS
-    if _fast[0] is not None:
-        known: Callable[[str], Any] = _grams.__contains__
-    else:
-        ensure_jieba()
-        known = jieba.dt.FREQ.get
-    return tuple(
-        (word[i : i + size], i)
-        for size in ((2, 3) if n > 3 else (2,))
-        for i in range(n - size + 1)
-        if known(word[i : i + size])
-    )
+class Analyzer:
+    """One configuration of the analysis: jieba's dictionary plus a user dictionary and
+    words learned from the corpus. Thread-safe; the segmenter is set up on first use.
 
-
-def token_tuples(text: str, search_mode: bool = True) -> list[tuple[str, int, int, int]]:
-    """:func:`tokenize` as plain (text, pos, start, end) tuples (what the indexer stores)."""
-    out: list[tuple[str, int, int, int]] = []
-    append = out.append
-    pos = -1
-    if not search_mode:  # precise mode: no sub-words, no need for jieba's dictionary
-        for word, start, end in segment(scripts.fold(text)):
-            if _keep(word):
-                pos += 1
-                append((_normalise(word), pos, start, end))
-        return out
-    for word, start, end in segment(scripts.fold(text)):
-        subs = _subwords(word)
-        if subs is None:
-            continue
-        pos += 1
-        for gram, i in subs:
-            append((gram, pos, start + i, start + i + len(gram)))
-        append((_normalise(word), pos, start, end))
-    return out
-
-
-def tokenize(text: str, search_mode: bool = True) -> Iterator[Tok]:
-    """Segment ``text`` into tokens with ordinal positions and original character spans.
-
-    ``search_mode`` adds jieba's sub-words of long words at the containing word's position
-    (index time); precise mode alone is for queries.
+    ``userdict`` is the text of ``userdict.txt`` (``word [freq] [tag]`` lines, ``-word``
+    bans a learned word); ``learned`` are (word, frequency) pairs. Two analyzers with
+    different words can live in one process (an index keeps serving with its own
+    dictionary while a rebuild uses a new one); with rjieba each has its own segmenter.
     """
-    for t in token_tuples(text, search_mode):
-        yield Tok(*t)
 
+    def __init__(self, userdict: bytes = b"", learned: Sequence[tuple[str, int]] = ()) -> None:
+        self.userdict = bytes(userdict)
+        self.learned: tuple[tuple[str, int], ...] = tuple((str(w), int(n)) for w, n in learned)
+        digest = hashlib.sha1(self.userdict)
+        for word, freq in self.learned:
+            digest.update(f"\n{word} {freq}".encode())
+        self._config_sha1 = digest.hexdigest() if (self.userdict or self.learned) else ""
+        self._lock = threading.Lock()
+        self._ready = False
+        self._fast: Any = None
+        self._grams: frozenset[str] = frozenset()
+        self._symbols: frozenset[str] = frozenset()
+        self._subword_cache: dict[str, tuple[tuple[str, int], ...] | None] = {}
+        self._query_cache: dict[str, tuple[str, ...]] = {}
 
-def query_terms(text: str) -> list[str]:
-    """Precise-mode terms of a query string, in order (duplicates kept for phrases)."""
-    return list(_cached_query_terms(text))
+    @classmethod
+    def from_file(cls, userdict: Path | None, learned: Sequence[tuple[str, int]] = ()) -> Analyzer:
+        """An analyzer with the user dictionary file ``userdict`` (None: none)."""
+        data = userdict.read_bytes() if userdict is not None and userdict.is_file() else b""
+        return cls(data, learned)
 
+    @property
+    def fingerprint(self) -> str:
+        """Analyzer version plus the checksum of the words added, recorded in the index."""
+        return f"{ANALYZER_VERSION}:{self._config_sha1 or 'none'}"
 
-@lru_cache(maxsize=4096)
-def _cached_query_terms(text: str) -> tuple[str, ...]:
-    return tuple(t.text for t in tokenize(text, search_mode=False))
+    def __getstate__(self) -> dict[str, Any]:
+        return {"userdict": self.userdict, "learned": self.learned}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["userdict"], state["learned"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"Analyzer({self.fingerprint!r})"
+
+    def banned(self) -> set[str]:
+        """The learned words the user dictionary bans."""
+        return parse_userdict(self.userdict)[1]
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            cached = _read_cache(self._config_sha1) if use_fast_segmenter() else None
+            with _jieba_lock:
+                mine = _jieba_state.get("config", self._config_sha1) == self._config_sha1
+                if cached is None and use_fast_segmenter() and not mine:
+                    # jieba here already holds another analyzer's words (it cannot unload
+                    # them): take this one's entries from a fresh interpreter.
+                    cached = _entries_elsewhere(self.userdict, self.learned)
+                    _write_cache(self._config_sha1, cached)
+                elif cached is None:
+                    fresh = not _jieba_state["loaded"]
+                    _load_jieba()
+                    if self.userdict or self.learned:
+                        _add_words(self.userdict, self.learned)
+                    _jieba_state["config"] = self._config_sha1
+                    if use_fast_segmenter():
+                        cached = _from_jieba()
+                        if fresh:
+                            _write_cache(self._config_sha1, cached)
+                elif (self.userdict or self.learned) and mine:
+                    # For jieba, if it is ever loaded (tests compare with it).
+                    _pending.append((self.userdict, self.learned))
+                    _jieba_state["config"] = self._config_sha1
+            if cached is not None:
+                self._fast = _build_fast(cached["words"])
+                self._grams = frozenset(cached["grams"])
+                self._symbols = frozenset(cached["symbols"])
+            self._ready = True
+
+    @property
+    def fast(self) -> bool:
+        """True when this analyzer segments with rjieba."""
+        self._setup()
+        return self._fast is not None
+
+    # -- segmenting ----------------------------------------------------------------------
+
+    def segment(self, folded: str) -> list[tuple[str, int, int]]:
+        """jieba's precise-mode ``tokenize`` of folded text: (word, start, end) triples."""
+        self._setup()
+        fast = self._fast
+        if fast is None:
+            ensure_jieba()
+            return list(jieba.tokenize(folded))
+        out: list[tuple[str, int, int]] = []
+        extend = out.extend
+        clean = _CLEAN_BLOCK.match
+        cursor = 0
+        for m in _BLOCK.finditer(folded):
+            start, end = m.span()
+            if start > cursor:
+                extend(_between(folded, cursor, start))
+            block = m.group()
+            if clean(block):
+                extend([(w, start + s, start + e) for w, s, e in fast.tokenize(block)])
+            else:
+                extend(_symbol_block(fast, self._symbols, block, start))
+            cursor = end
+        if cursor < len(folded):
+            extend(_between(folded, cursor, len(folded)))
+        return out
+
+    def _subwords(self, word: str) -> tuple[tuple[str, int], ...] | None:
+        """None for a word to drop; else its dictionary 2- and 3-grams with their offsets."""
+        found = self._subword_cache.get(word, _NO_SUBWORDS)
+        if found is not _NO_SUBWORDS or word in self._subword_cache:
+            return found
+        if not _keep(word):
+            result: tuple[tuple[str, int], ...] | None = None
+        elif len(word) <= 2:
+            result = _NO_SUBWORDS
+        else:
+            if self._fast is not None:
+                known: Callable[[str], Any] = self._grams.__contains__
+            else:
+                ensure_jieba()
+                known = jieba.dt.FREQ.get
+            n = len(word)
+            result = tuple(
+                (word[i : i + size], i)
+                for size in ((2, 3) if n > 3 else (2,))
+                for i in range(n - size + 1)
+                if known(word[i : i + size])
+            )
+        if len(self._subword_cache) > 1 << 18:
+            self._subword_cache.clear()
+        self._subword_cache[word] = result
+        return result
+
+    def tokens(self, text: str, search_mode: bool = True) -> list[tuple[str, int, int, int]]:
+        """(term, position, start, end) for each token of ``text``: folded, segmented,
+        stemmed; with ``search_mode`` (indexing) jieba's sub-words of long words are added
+        at the containing word's position; precise mode alone is for queries."""
+        out: list[tuple[str, int, int, int]] = []
+        append = out.append
+        pos = -1
+        if not search_mode:
+            for word, start, end in self.segment(scripts.fold(text)):
+                if _keep(word):
+                    pos += 1
+                    append((normalise(word), pos, start, end))
+            return out
+        for word, start, end in self.segment(scripts.fold(text)):
+            subs = self._subwords(word)
+            if subs is None:
+                continue
+            pos += 1
+            for gram, i in subs:
+                append((gram, pos, start + i, start + i + len(gram)))
+            append((normalise(word), pos, start, end))
+        return out
+
+    def tokenize(self, text: str, search_mode: bool = True) -> Iterator[Tok]:
+        """:meth:`tokens` as :class:`Tok` objects."""
+        for t in self.tokens(text, search_mode):
+            yield Tok(*t)
+
+    def query_terms(self, text: str) -> list[str]:
+        """Precise-mode terms of a query string, in order (duplicates kept for phrases)."""
+        found = self._query_cache.get(text)
+        if found is None:
+            found = tuple(t[0] for t in self.tokens(text, search_mode=False))
+            if len(self._query_cache) > _QUERY_CACHE:
+                self._query_cache.clear()
+            self._query_cache[text] = found
+        return list(found)
 
 
 def variants(term: str) -> tuple[str, ...]:
@@ -449,68 +521,3 @@ def _variant_groups() -> dict[str, tuple[str, ...]]:
         group.update((a, b))
         groups[a] = groups[b] = group
     return {k: tuple(sorted(v)) for k, v in groups.items()}
-
-
-class Pretokenized(str):
-    """A field value whose tokens were computed elsewhere (a worker process).
-
-    The indexer passes these to Whoosh so the writer does not segment the text again;
-    the tokenizer below replays ``tokens`` instead of calling jieba.
-    """
-
-    tokens: Sequence[tuple[str, int, int, int]]
-
-    def __new__(cls, text: str, tokens: Sequence[tuple[str, int, int, int]]) -> Pretokenized:
-        obj = super().__new__(cls, text)
-        obj.tokens = tokens
-        return obj
-
-
-class ChineseTokenizer(Tokenizer):
-    """Whoosh tokenizer over :func:`tokenize`. Pickled into the index schema: keep the
-    class name and module stable, and keep it free of state."""
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(value)
-            yield t
-            return
-        if isinstance(value, Pretokenized):
-            stream: Iterator[tuple[str, int, int, int]] = iter(value.tokens)
-        else:
-            stream = iter(token_tuples(value, search_mode=(mode != "query")))
-        for text, pos, start, end in stream:
-            t.text = text
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = value[start:end]
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar = start_char + start
-                t.endchar = start_char + end
-            yield t
-
-
-def analyzer() -> ChineseTokenizer:
-    """The analyzer used by every full-text field of the schema."""
-    return ChineseTokenizer()

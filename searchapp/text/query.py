@@ -14,8 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from searchapp.backends.whoosh.schema import FILTER_FIELDS, TEXT_FIELDS
-from searchapp.text import analysis
+from searchapp.fields import FILTER_FIELDS, TEXT_FIELDS
+from searchapp.text.analysis import Analyzer
 
 MAX_QUERY_CHARS = 500
 #: Most words (terms and phrases) a query uses; the rest of a pasted paragraph is ignored.
@@ -90,7 +90,7 @@ class Clause:
 
 @dataclass
 class ParsedQuery:
-    """The structure the searcher turns into a Whoosh query."""
+    """The structure the engine turns into a backend query."""
 
     text: str
     clauses: list[Clause] = field(default_factory=list)
@@ -100,11 +100,6 @@ class ParsedQuery:
     segmented: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     #: True when words past :data:`MAX_UNITS` were left out
     truncated: bool = False
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing positive was asked for (no words, only exclusions)."""
-        return not self.clauses and not self.filters
 
     def units(self) -> list[Unit]:
         """Every unit of every clause, OR alternatives included, in typed order."""
@@ -135,8 +130,10 @@ def clean(text: str) -> str:
     return " ".join("".join(kept).split())[:MAX_QUERY_CHARS]
 
 
-def _units_for(text: str, fields: tuple[str, ...], phrase: bool) -> tuple[Unit, ...]:
-    terms = tuple(analysis.query_terms(text))
+def _units_for(
+    text: str, fields: tuple[str, ...], phrase: bool, analyzer: Analyzer
+) -> tuple[Unit, ...]:
+    terms = tuple(analyzer.query_terms(text))
     if not terms:
         return ()
     if phrase and len(terms) > 1:
@@ -144,8 +141,9 @@ def _units_for(text: str, fields: tuple[str, ...], phrase: bool) -> tuple[Unit, 
     return tuple(Unit((t,), fields=fields, quoted=phrase) for t in terms)
 
 
-def parse(text: str) -> ParsedQuery:
-    """Parse a user's query string; the result may be empty, never an exception."""
+def parse(text: str, analyzer: Analyzer) -> ParsedQuery:
+    """Parse a user's query string with ``analyzer``; the result may be empty, never an
+    exception."""
     text = clean(text)
     parsed = ParsedQuery(text)
     pending_or = False
@@ -179,7 +177,7 @@ def parse(text: str) -> ParsedQuery:
             pending_or = False
             continue
         fields = (fname,) if fname else tuple(TEXT_FIELDS)
-        units = _units_for(body.strip(), fields, phrase is not None)
+        units = _units_for(body.strip(), fields, phrase is not None, analyzer)
         if len(units) > MAX_UNITS - used:
             units, parsed.truncated = units[: MAX_UNITS - used], True
         if not units:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from searchapp.text import analysis
+from searchapp.text.analysis import Analyzer
 
 _SEPARATORS = re.compile(r"[,，、]")
 
@@ -35,14 +35,14 @@ class Synonyms:
         return len(self.groups)
 
 
-def parse_synonyms(text: str) -> Synonyms:
+def parse_synonyms(text: str, analyzer: Analyzer) -> Synonyms:
     """Build :class:`Synonyms` from the file's text; bad lines are ignored."""
     groups: dict[str, tuple[Form, ...]] = {}
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         forms: list[Form] = []
         for entry in _SEPARATORS.split(line):
-            terms = tuple(analysis.query_terms(entry.strip()))
+            terms = tuple(analyzer.query_terms(entry.strip()))
             if terms and terms not in forms:
                 forms.append(terms)
         if len(forms) < 2:
@@ -54,11 +54,11 @@ def parse_synonyms(text: str) -> Synonyms:
     return Synonyms(groups)
 
 
-def load_synonyms(path: Path | None) -> Synonyms:
+def load_synonyms(path: Path | None, analyzer: Analyzer) -> Synonyms:
     """Read a synonyms file; a missing or unreadable file gives no synonyms."""
     if path is None:
         return Synonyms()
     try:
-        return parse_synonyms(path.read_text(encoding="utf-8-sig"))
+        return parse_synonyms(path.read_text(encoding="utf-8-sig"), analyzer)
     except (OSError, UnicodeDecodeError):
         return Synonyms()

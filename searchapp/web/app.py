@@ -1,17 +1,22 @@
-"""The Flask application factory."""
+"""The Flask application factory: settings, the engine, blueprints, error pages, hooks."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
 
 from searchapp import config
-from searchapp.web.views import init_app
+from searchapp.engine import open_engine
+from searchapp.web import api, common, errors, pages
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The Flask application: defaults, then ``SEARCHAPP_*`` variables, then ``test_config``."""
+    """The Flask application: defaults, then ``SEARCHAPP_*`` variables, then ``test_config``.
+
+    Raises :class:`searchapp.config.ConfigError` for settings that cannot work.
+    """
     from searchapp import cli
 
     app = Flask(__name__)
@@ -19,7 +24,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SEARCHAPP")
     if test_config:
         app.config.update(test_config)
-    init_app(app)
+    app.extensions[common.EXTENSION] = open_engine(config.Settings.from_mapping(app.config))
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    pages.register(app)
+    app.before_request(common.start_timer)
+    app.before_request(common.pin_index)
+    app.teardown_request(common.unpin_index)
+    app.after_request(common.finish_response)
+    log = common.log
+    if not log.handlers and not app.testing:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+    if app.config.get("WARM_UP"):
+        common.warm_up(app)
     for command in cli.COMMANDS:
         app.cli.add_command(command)
     return app

@@ -47,3 +47,14 @@ class PooledWSGIServer(BaseWSGIServer):
 def make_pooled_server(host: str, port: int, app: Any, threads: int = THREADS) -> PooledWSGIServer:
     """A server for ``app`` on ``host:port``; call ``serve_forever()`` on it."""
     return PooledWSGIServer(host, port, app, threads)
+
+
+def serve(app: Any, host: str, port: int, threads: int = THREADS) -> None:
+    """Serve ``app`` until interrupted."""
+    server = make_pooled_server(host, port, app, threads)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

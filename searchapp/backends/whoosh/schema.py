@@ -10,24 +10,13 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from searchapp.text.analysis import ANALYZER_VERSION, analyzer
+from searchapp.backends.whoosh.tokenizer import ChineseTokenizer
+from searchapp.fields import FILTER_FIELDS, TEXT_FIELDS
+from searchapp.text.analysis import ANALYZER_VERSION
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 INDEX_NAME = "MAIN"
-
-#: Full-text fields searched by a plain query, with their BM25F weights.
-TEXT_FIELDS: dict[str, float] = {"title": 1.5, "summary": 1.2, "body": 1.0}
-
-#: Keyword fields a user can filter on; query syntax name -> index field.
-FILTER_FIELDS: dict[str, str] = {
-    "tag": "tags",
-    "tags": "tags",
-    "category": "categories",
-    "categories": "categories",
-    "source": "source",
-    "lang": "lang",
-    "script": "script",
-}
+__all__ = ["FILTER_FIELDS", "TEXT_FIELDS", "build_schema", "index_version"]
 
 
 def index_version() -> str:
@@ -37,12 +26,9 @@ def index_version() -> str:
 
 def build_schema() -> Schema:
     """A fresh schema object (analyzer instances are not shared between schemas)."""
-    text = analyzer()
+    text = ChineseTokenizer()
     return Schema(
-        # Columns (sortable) make id and fingerprint readable for all documents at once
-        # without loading stored bodies: incremental update depends on it.
         id=ID(stored=True, unique=True, sortable=True),
-        fp=ID(sortable=True),
         # Documents and weights only: positions and character spans are in the sidecar.
         title=TEXT(analyzer=text, stored=True, phrase=False),
         summary=TEXT(analyzer=text, stored=True, phrase=False),

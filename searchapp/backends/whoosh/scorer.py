@@ -4,15 +4,17 @@ Whoosh walks a tree of matchers one document at a time in Python: tens of micros
 per matching document once a query has a few words, each in three fields and in more
 than one written form. This module computes the same thing a posting list at a time:
 every full-text term leaf reads its documents and weights from the segment's sidecar
-(:mod:`searchapp.backends.whoosh.sidecar`) and scores them all with one numpy expression, ``Or`` adds
-its children's scores, ``And`` keeps the documents every child matched and adds their
+(:mod:`.sidecar`) and scores them all with one numpy expression, ``Or`` adds its
+children's scores, ``And`` keeps the documents every child matched and adds their
 scores. The result is a dense score array and a match mask over the searcher's document
 numbers, from which the searcher takes counts, filters, facets and the top hits.
 
 The scores are Whoosh's own, to the last bit in practice: the same BM25 formula with one
-IDF per term (see ``searcher._DocumentIdfScorer``), the same float32 weights and the same
-lossy field lengths. Any other leaf (phrases, keyword filters, ranges), and any segment
-without a readable sidecar, is scored by Whoosh's matcher for that leaf.
+IDF per term (see ``backend._DocumentIdfScorer``), the same float32 weights and the same
+lossy field lengths. Phrases of the text fields are found in the sidecar's positions;
+any other leaf (keyword filters, phrases with a wider slop) is scored by Whoosh's matcher
+for that leaf, segment by segment. Every segment has a sidecar: the store reports a
+segment without one as a damaged index when it is opened.
 """
 
 from __future__ import annotations

@@ -26,36 +26,20 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import FileIndex
 
+from searchapp.backends.base import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexMissing,
+    IndexStale,
+    IndexUnavailable,
+)
 from searchapp.backends.whoosh import sidecar
 from searchapp.backends.whoosh.schema import INDEX_NAME, index_version
-from searchapp.text import analysis
+
+__all__ = ["IndexBusy", "IndexCorrupt", "IndexMissing", "IndexStale", "IndexUnavailable"]
 
 META_FILE = "searchapp.json"
 LOCK_FILE = ".searchapp.lock"
-
-
-class IndexUnavailable(Exception):
-    """The index cannot be searched; ``str()`` says why and ``hint`` how to fix it."""
-
-    hint = "Build it with: python -m searchapp rebuild"
-
-
-class IndexMissing(IndexUnavailable):
-    """No index has been built in this directory yet."""
-
-
-class IndexStale(IndexUnavailable):
-    """The index was built by another analyzer/schema version or user dictionary."""
-
-
-class IndexCorrupt(IndexUnavailable):
-    """The index files exist but cannot be read."""
-
-    hint = "Rebuild it with: python -m searchapp rebuild"
-
-
-class IndexBusy(Exception):
-    """Another process is writing the index."""
 
 
 def read_meta(index_dir: Path) -> dict[str, Any]:
@@ -98,15 +82,16 @@ def index_exists(index_dir: Path) -> bool:
     return False
 
 
-def check_compatible(index_dir: Path) -> None:
-    """Raise :class:`IndexStale` unless the index matches this code's analysis."""
+def check_compatible(index_dir: Path, analyzer: str | None = None) -> None:
+    """Raise :class:`IndexStale` unless the index matches this code's version and, given
+    an analyzer fingerprint, that analyzer."""
     meta = read_meta(index_dir)
     if meta.get("version") != index_version():
         raise IndexStale(
             f"the index in {index_dir} was built by {meta.get('version') or 'an unknown version'}"
             f", this program needs {index_version()}"
         )
-    if meta.get("analyzer") != analysis.fingerprint():
+    if analyzer is not None and meta.get("analyzer") != analyzer:
         raise IndexStale(
             f"the index in {index_dir} was built with another user dictionary "
             "(the dictionary changed since the last build)"
@@ -129,12 +114,12 @@ class MappedStorage(FileStorage):
         return StructFile(data, name=name, **kwargs)
 
 
-def open_index(index_dir: Path) -> FileIndex:
+def open_index(index_dir: Path, analyzer: str | None = None) -> FileIndex:
     """Open the index for reading; raise an :class:`IndexUnavailable` subclass if unusable."""
     if not index_exists(index_dir) and not any(Path(index_dir).glob(f"_{INDEX_NAME}_*.toc")):
         raise IndexMissing(f"no index in {index_dir}")
     # (a TOC that cannot be read is a damaged index, reported below, not a missing one)
-    check_compatible(index_dir)
+    check_compatible(index_dir, analyzer)
     # Whoosh 2.7.4 leaves a damaged segment file open when it fails to read it: close it
     # here, quietly, instead of a ResourceWarning at some later garbage collection.
     with warnings.catch_warnings():

@@ -15,13 +15,14 @@ segment files behind, which the next commit deletes.
 
 The writer (:class:`_Writer`) is fed the tokens directly. Of the full-text fields it gives
 Whoosh the documents and weights of each term (what BM25F needs); their positions and
-character spans go to the segment's sidecar (:mod:`searchapp.backends.whoosh.sidecar`), written from the
-same sorted arrays.
+character spans go to the segment's sidecar (:mod:`.sidecar`), written from the same
+sorted arrays.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import queue
 import shutil
@@ -45,11 +46,17 @@ from whoosh.writing import SegmentWriter
 from searchapp import documents
 from searchapp.backends.whoosh import sidecar, store
 from searchapp.backends.whoosh.schema import INDEX_NAME, TEXT_FIELDS, build_schema, index_version
+from searchapp.backends.whoosh.tokenizer import Pretokenized
 from searchapp.documents import Document, Skipped
-from searchapp.text import analysis
-
-#: Called with (done, total) as files are processed; total may be 0 when unknown.
-Progress = Callable[[int, int], None]
+from searchapp.indexing import (
+    BuildStats,
+    Prepared,
+    Progress,
+    fingerprint,
+    prepare_document,
+    prepare_path,
+)
+from searchapp.text.analysis import Analyzer
 
 #: Below this many files a worker pool costs more (process start-up) than it saves.
 POOL_THRESHOLD = 400
@@ -61,79 +68,6 @@ PROGRESS_EVERY = 32
 #: How much text (file bytes, or characters for documents given directly) goes into one
 #: segment: a writer's memory (the occurrences it sorts for the sidecar) grows with it.
 SEGMENT_WEIGHT = 32_000_000
-
-
-@dataclass
-class BuildStats:
-    """What a rebuild or update did."""
-
-    mode: str
-    indexed: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    total: int = 0
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        """True if the index was modified."""
-        return bool(self.indexed or self.deleted)
-
-    def summary(self) -> str:
-        """One line for people."""
-        if self.mode == "update" and not self.changed:
-            head = f"index is up to date ({self.unchanged} unchanged)"
-        else:
-            head = f"{self.indexed} indexed"
-            if self.mode == "update":
-                head += f", {self.deleted} deleted, {self.unchanged} unchanged"
-        return (
-            f"{self.mode}: {head}, {len(self.skipped)} skipped; "
-            f"{self.total} documents in the index ({self.seconds:.1f} s)"
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return {
-            "mode": self.mode,
-            "indexed": self.indexed,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "skipped": [{"id": s.id, "reason": s.reason} for s in self.skipped],
-            "warnings": [{"id": i, "warning": w} for i, w in self.warnings],
-            "total": self.total,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-# -- preparing documents (runs in worker processes) ---------------------------------
-
-Prepared = tuple[Document, dict[str, tuple[tuple[str, int, int, int], ...]]]
-
-
-def prepare_document(doc: Document) -> Prepared:
-    """Segment a document's full-text fields (the expensive part of indexing)."""
-    return doc, {name: analysis.token_tuples(getattr(doc, name)) for name in TEXT_FIELDS}
-
-
-def _prepare_path(args: tuple[str, str, int]) -> Prepared | Skipped:
-    path, root, max_bytes = args
-    try:
-        doc = documents.load_document(Path(path), Path(root), max_bytes=max_bytes)
-    except documents.DocumentError as exc:
-        return Skipped(_rel_id(Path(path), Path(root)), exc.reason)
-    except Exception as exc:  # a loader bug must not lose the whole rebuild
-        return Skipped(_rel_id(Path(path), Path(root)), f"unexpected error: {exc!r}")
-    return prepare_document(doc)
-
-
-def _rel_id(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _die_with_parent() -> None:
@@ -181,15 +115,10 @@ def _doc_weight(doc: Document) -> int:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _fingerprint(doc: Document) -> str:
-    return f"{doc.mtime:.6f}:{doc.size}:{doc.checksum}"
-
-
 def _fields(prepared: Prepared) -> dict[str, Any]:
     doc, tokens = prepared
     values: dict[str, Any] = {
         "id": doc.id,
-        "fp": _fingerprint(doc),
         "date": doc.date,
         "categories": ",".join(c.replace(",", " ") for c in doc.categories),
         "tags": ",".join(t.replace(",", " ") for t in doc.tags),
@@ -201,7 +130,7 @@ def _fields(prepared: Prepared) -> dict[str, Any]:
     }
     for name in TEXT_FIELDS:
         text = getattr(doc, name)
-        values[name] = analysis.Pretokenized(text, tokens[name])
+        values[name] = Pretokenized(text, tokens[name])
         values[f"_stored_{name}"] = text  # store a plain str, not the token list
     # Whoosh rejects None for some field types; empty strings index nothing.
     return {k: v for k, v in values.items() if v is not None and v != ""}
@@ -292,13 +221,13 @@ class _Writer(SegmentWriter):
         add_post = self.pool.add
         docnum = self.docnum
         recorder = self.recorder
-        recorder.add_document(docnum, fields["id"], fields["fp"])
+        recorder.add_document(docnum, fields["id"], fingerprint(prepared[0]))
         perdoc.start_doc(docnum)
         for name in sorted(n for n in fields if not n.startswith("_")):
             value = fields[name]
             fieldobj = schema[name]
             length = 0
-            if isinstance(value, analysis.Pretokenized):
+            if isinstance(value, Pretokenized):
                 # Full text: its postings are written from the recorder at the end (the
                 # documents and weights to Whoosh, everything to the sidecar).
                 recorder.add_tokens(docnum, name, value.tokens)
@@ -544,6 +473,7 @@ def _write_all(
     progress: Progress | None,
     total: int,
     corpus: str,
+    analyzer: Analyzer,
 ) -> BuildStats:
     """Write every item into new segments and commit them as the whole index (CLEAR)."""
     started = time.perf_counter()
@@ -589,7 +519,7 @@ def _write_all(
     store.write_meta(
         index_dir,
         version=index_version(),
-        analyzer=analysis.fingerprint(),
+        analyzer=analyzer.fingerprint,
         corpus=corpus,
         built_at=now,
         updated_at=now,
@@ -605,7 +535,7 @@ def rebuild(
     corpus_dir: Path,
     index_dir: Path,
     *,
-    userdict: Path | None = None,
+    analyzer: Analyzer,
     progress: Progress | None = None,
     procs: int | None = None,
     max_bytes: int = documents.DEFAULT_MAX_BYTES,
@@ -617,7 +547,6 @@ def rebuild(
     """
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
-    analysis.configure(userdict)
     with store.write_lock(index_dir):
         stats = BuildStats("rebuild")
         paths = []
@@ -628,7 +557,7 @@ def rebuild(
                 stats.skipped.append(Skipped(doc_id, reason))
         return _write_all(
             index_dir,
-            _prepare_path,
+            functools.partial(prepare_path, analyzer),
             paths,
             _path_weight,
             procs,
@@ -636,6 +565,7 @@ def rebuild(
             progress,
             len(paths),
             str(corpus_dir),
+            analyzer,
         )
 
 
@@ -643,18 +573,17 @@ def index_documents(
     docs: Iterable[Document],
     index_dir: Path,
     *,
-    userdict: Path | None = None,
+    analyzer: Analyzer,
     progress: Progress | None = None,
     procs: int | None = None,
     total: int = 0,
 ) -> BuildStats:
     """Rebuild ``index_dir`` from documents that do not come from a folder."""
-    analysis.configure(userdict)
     with store.write_lock(index_dir):
         items = docs if isinstance(docs, list) else list(docs)
         return _write_all(
             index_dir,
-            prepare_document,
+            functools.partial(prepare_document, analyzer),
             items,
             _doc_weight,
             procs,
@@ -662,6 +591,7 @@ def index_documents(
             progress,
             total or len(items),
             "(documents)",
+            analyzer,
         )
 
 
@@ -670,11 +600,10 @@ def _doc_count(ix: whoosh_index.FileIndex) -> int:
     return sum(segment.doc_count() for segment in ix._segments())
 
 
-def needs_rebuild(index_dir: Path, userdict: Path | None = None) -> bool:
+def needs_rebuild(index_dir: Path, analyzer: Analyzer) -> bool:
     """True when there is no index in ``index_dir`` that this code can search."""
-    analysis.configure(userdict)
     try:
-        store.open_index(index_dir)
+        store.open_index(index_dir, analyzer.fingerprint)
     except store.IndexUnavailable:
         return True
     return False
@@ -701,7 +630,7 @@ def update(
     corpus_dir: Path,
     index_dir: Path,
     *,
-    userdict: Path | None = None,
+    analyzer: Analyzer,
     progress: Progress | None = None,
     max_bytes: int = documents.DEFAULT_MAX_BYTES,
 ) -> BuildStats:
@@ -712,11 +641,10 @@ def update(
     """
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
-    analysis.configure(userdict)
     started = time.perf_counter()
     stats = BuildStats("update")
     with store.write_lock(index_dir):
-        ix = store.open_index(index_dir)
+        ix = store.open_index(index_dir, analyzer.fingerprint)
         indexed = indexed_fingerprints(ix)
         on_disk = documents.corpus_fingerprint(corpus_dir)
         deleted = sorted(set(indexed) - set(on_disk))
@@ -731,7 +659,7 @@ def update(
             candidates.append(doc_id)
         to_write: list[Prepared] = []
         for done, doc_id in enumerate(sorted(candidates), 1):
-            item = _prepare_path((str(corpus_dir / doc_id), str(corpus_dir), max_bytes))
+            item = prepare_path(analyzer, (str(corpus_dir / doc_id), str(corpus_dir), max_bytes))
             if progress:
                 progress(done, len(candidates))
             if isinstance(item, Skipped):

@@ -1,0 +1,103 @@
+"""What every backend's indexer shares: build statistics, progress, and preparing an
+article (loading and segmenting it, the costly part, done in worker processes).
+
+The writing itself is the backend's (``Backend.rebuild`` / ``Backend.update``); the shells
+reach it through :class:`searchapp.engine.Engine`, never through a backend module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from searchapp import documents
+from searchapp.documents import Document, Skipped
+from searchapp.fields import TEXT_FIELDS
+from searchapp.text.analysis import Analyzer
+
+#: Called with (done, total) as files are processed; total may be 0 when unknown.
+Progress = Callable[[int, int], None]
+
+#: An article with the tokens (term, position, start, end) of each full-text field.
+Prepared = tuple[Document, dict[str, tuple[tuple[str, int, int, int], ...]]]
+
+
+@dataclass
+class BuildStats:
+    """What a rebuild or update did."""
+
+    mode: str
+    indexed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    total: int = 0
+    seconds: float = 0.0
+    #: words learned from the corpus by this build (rebuild only)
+    learned: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """True if the index was modified."""
+        return bool(self.indexed or self.deleted)
+
+    def summary(self) -> str:
+        """One line for people."""
+        if self.mode == "update" and not self.changed:
+            head = f"index is up to date ({self.unchanged} unchanged)"
+        else:
+            head = f"{self.indexed} indexed"
+            if self.mode == "update":
+                head += f", {self.deleted} deleted, {self.unchanged} unchanged"
+        return (
+            f"{self.mode}: {head}, {len(self.skipped)} skipped; "
+            f"{self.total} documents in the index ({self.seconds:.1f} s)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "mode": self.mode,
+            "indexed": self.indexed,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "skipped": [{"id": s.id, "reason": s.reason} for s in self.skipped],
+            "warnings": [{"id": i, "warning": w} for i, w in self.warnings],
+            "total": self.total,
+            "seconds": round(self.seconds, 3),
+            "learned": self.learned,
+        }
+
+
+def prepare_document(analyzer: Analyzer, doc: Document) -> Prepared:
+    """Segment a document's full-text fields (the expensive part of indexing)."""
+    return doc, {name: tuple(analyzer.tokens(getattr(doc, name))) for name in TEXT_FIELDS}
+
+
+def prepare_path(analyzer: Analyzer, args: tuple[str, str, int]) -> Prepared | Skipped:
+    """Load and segment the file ``args`` = (path, corpus root, size limit); a file that
+    cannot be read is a :class:`Skipped` with the reason, never an exception."""
+    path, root, max_bytes = args
+    try:
+        doc = documents.load_document(Path(path), Path(root), max_bytes=max_bytes)
+    except documents.DocumentError as exc:
+        return Skipped(rel_id(Path(path), Path(root)), exc.reason)
+    except Exception as exc:  # a loader bug must not lose the whole rebuild
+        return Skipped(rel_id(Path(path), Path(root)), f"unexpected error: {exc!r}")
+    return prepare_document(analyzer, doc)
+
+
+def rel_id(path: Path, root: Path) -> str:
+    """A file's document id: its path below the corpus folder."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def fingerprint(doc: Document) -> str:
+    """What ``update`` compares: modification time, size and content checksum."""
+    return f"{doc.mtime:.6f}:{doc.size}:{doc.checksum}"
