@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,12 +59,66 @@ def corpus(tmp_path: Path) -> Path:
     return make_corpus(tmp_path / "corpus")
 
 
+#: A running OpenSearch cluster for the contract tests (``scripts/test.sh`` starts one
+#: and sets this); without it the contract runs on the embedded backend only.
+OPENSEARCH_URL = os.environ.get("SEARCHAPP_TEST_OPENSEARCH_URL", "")
+BACKENDS = ["whoosh", *(["opensearch"] if OPENSEARCH_URL else [])]
+
+
+@dataclass
+class Deployed:
+    """The fixture corpus indexed on one backend: settings for engines and apps."""
+
+    backend: str
+    corpus: Path
+    index: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def app_config(self, **extra: Any) -> dict[str, Any]:
+        """Flask config (the names of ``searchapp.config.DEFAULTS``) for this deployment."""
+        return {
+            "CORPUS_DIR": str(self.corpus),
+            "INDEX_DIR": str(self.index),
+            "BACKEND": self.backend,
+            **self.config,
+            **extra,
+        }
+
+    def engine(self, **extra: Any) -> Engine:
+        """A new engine over this deployment (``extra``: more settings by DEFAULTS name)."""
+        return open_engine(Settings.from_mapping(self.app_config(**extra)))
+
+
+def deploy(backend: str, corpus: Path, index: Path, name: str) -> Deployed:
+    """Settings for ``corpus`` on ``backend``; an OpenSearch deployment gets its own alias
+    (``name``) on the test cluster, with 2 shards and 1 replica."""
+    config: dict[str, Any] = {}
+    if backend == "opensearch":
+        config = {
+            "OPENSEARCH_URL": OPENSEARCH_URL,
+            "OPENSEARCH_INDEX": f"test-{name}-{os.getpid()}",
+            "OPENSEARCH_SHARDS": 2,
+            "OPENSEARCH_REPLICAS": 1,
+        }
+    return Deployed(backend, corpus, index, config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The fixture corpus built once on each backend: the contract tests run on both."""
+    base = tmp_path_factory.mktemp(f"deployed-{request.param}")
+    corpus = make_corpus(base / "corpus")
+    found = deploy(request.param, corpus, base / "index", "contract")
+    engine = found.engine()
+    engine.rebuild(corpus, procs=1)
+    yield found
+    engine.close()
+
+
 @pytest.fixture
-def app(built: tuple[Path, Path]):
-    """The Flask app over the session index."""
-    corpus_dir, index_dir = built
-    app = create_app({"TESTING": True, "CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir)})
-    yield app
+def app(deployed: Deployed) -> Iterator[Any]:
+    """The Flask app over the session index, on each backend."""
+    yield create_app({"TESTING": True, **deployed.app_config()})
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import engine_for
+from conftest import Deployed
 
 from searchapp.engine import explain
 from searchapp.engine.search import Engine
 
 
 @pytest.fixture(scope="module")
-def engine(built: tuple[Path, Path]) -> Iterator[Engine]:
-    corpus, index = built
-    eng = engine_for(corpus, index)
+def engine(deployed: Deployed) -> Iterator[Engine]:
+    eng = deployed.engine()
     yield eng
     eng.close()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import engine_for, shared_corpus_or_skip
+from conftest import Deployed, engine_for, shared_corpus_or_skip
 
 from searchapp.engine import related
 from searchapp.engine.search import Engine
@@ -22,9 +22,8 @@ SEEDS = {
 
 
 @pytest.fixture(scope="module")
-def searcher(built: tuple[Path, Path]) -> Iterator[Any]:
-    corpus, index = built
-    eng = engine_for(corpus, index)
+def searcher(deployed: Deployed) -> Iterator[Any]:
+    eng = deployed.engine()
     yield eng
     eng.close()
 

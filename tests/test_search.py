@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from conftest import engine_for
+from conftest import Deployed
 
 from searchapp.engine.search import Engine, clamp_page
 from searchapp.text import query
@@ -16,9 +15,8 @@ ANALYZER = Analyzer()
 
 
 @pytest.fixture(scope="module")
-def engine(built: tuple[Path, Path]) -> Engine:
-    corpus, index = built
-    return engine_for(corpus, index, page_size=3)
+def engine(deployed: Deployed) -> Engine:
+    return deployed.engine(PAGE_SIZE=3)
 
 
 def ids(page) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import engine_for, shared_corpus_or_skip
+from conftest import Deployed, engine_for, shared_corpus_or_skip
 
 from searchapp.engine import suggest
 from searchapp.engine.search import Engine
@@ -22,8 +22,8 @@ def make_engine(corpus: Path, index: Path) -> Engine:
 
 
 @pytest.fixture(scope="module")
-def engine(built: tuple[Path, Path]) -> Iterator[Engine]:
-    eng = make_engine(*built)
+def engine(deployed: Deployed) -> Iterator[Engine]:
+    eng = deployed.engine()
     yield eng
     eng.close()
 
