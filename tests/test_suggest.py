@@ -276,6 +276,8 @@ def test_did_you_mean_needs_more_than_the_few_already_found(engine: Engine, sear
     # With two results found, a suggestion must find at least three.
     assert suggest.did_you_mean("寒朝", searcher, lambda q: 2, found=2) is None
     assert suggest.did_you_mean("寒朝", searcher, lambda q: 3, found=2) == "寒潮"
+    # Leaving a word out is no correction when articles have every word.
+    assert suggest.did_you_mean("寒潮 气温 马克思", searcher, lambda q: 5, found=1) is None
 
 
 def test_did_you_mean_checks_a_bounded_number_of_queries(engine: Engine, searcher: Any) -> None:

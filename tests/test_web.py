@@ -702,6 +702,37 @@ def test_did_you_mean_in_the_api(client):
     assert "<mark>寒潮</mark>" in data["hits"][0]["title_html"] + data["hits"][0]["snippet"]
 
 
+def test_a_found_query_is_never_corrected_by_leaving_a_word_out(client):
+    # Two articles quote 傅聪 on DeepSeek; DeepSeek alone finds five, but the reader asked
+    # for both: that is not a correction.
+    data = client.get("/api/search?q=傅聪 DeepSeek").get_json()
+    assert data["exact"] == 2 and client.get("/api/search?q=DeepSeek").get_json()["total"] == 5
+    assert data["suggestion"] is None
+
+
+def test_raw_utf8_in_the_query_string_is_read_as_utf8(client):
+    """curl 'http://.../api/search?q=黃仁勳' sends the bytes unencoded; WSGI hands them over
+    as Latin-1 text."""
+    raw = "q=黃仁勳 OR 寒潮&source=气象台".encode().decode("latin-1")
+    data = client.get("/api/search", environ_overrides={"QUERY_STRING": raw}).get_json()
+    assert data["query"] == "黃仁勳 OR 寒潮"
+    assert data["filters"] == [{"field": "source", "value": "气象台"}]
+    assert data["total"] >= 1
+
+
+def test_a_browser_can_add_the_page_as_a_search_engine(client):
+    page = client.get("/?q=DeepSeek").get_data(as_text=True)
+    assert '<link rel="search" type="application/opensearchdescription+xml"' in page
+    found = client.get("/opensearch.xml")
+    assert found.status_code == 200
+    assert found.mimetype == "application/opensearchdescription+xml"
+    xml = found.get_data(as_text=True)
+    assert 'template="http://localhost/?q={searchTerms}"' in xml
+    assert 'template="http://localhost/api/suggest?format=opensearch&amp;q={searchTerms}"' in xml
+    bar = client.get("/api/suggest?format=opensearch&q=rgzn").get_json()
+    assert bar[0] == "rgzn" and bar[1][0] == "人工智能"
+
+
 def test_no_suggestion_when_nothing_is_close(client):
     assert "您是不是要找" not in text_of(client.get("/?q=zzzqqq"))
     assert client.get("/api/search?q=zzzqqq").get_json()["suggestion"] is None

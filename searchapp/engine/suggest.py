@@ -778,7 +778,9 @@ def did_you_mean(
        index or a phrase of its titles (人工智障 -> 人工智能, 深度求锁 -> 深度求索); an
        English word of five letters or more within two edits (``deepsek`` ->
        ``DeepSeek``); words that nothing matches are dropped;
-    2. the query with one word left out (the one whose removal finds most).
+    2. when no article has every word, the query with one word left out (the one whose
+       removal finds most): when some have them all, leaving a typed word out is not a
+       correction.
 
     Query syntax (quotes, ``-word``, ``field:``, ``OR``) is kept as typed.
     """
@@ -817,6 +819,9 @@ def did_you_mean(
         if finds(candidate):
             return candidate
 
+    if found:
+        # Articles have every word: leaving a typed word out is not a correction.
+        return None
     # Leave one word out (corrections applied): the rarest words first.
     pieces = [[c] if _SYNTAX.search(c) else _surfaces(c, vocab.analyzer) for c in first if c]
     words = [(i, j) for i, chunk in enumerate(pieces) for j in range(len(chunk))]

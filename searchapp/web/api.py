@@ -93,7 +93,13 @@ def api_suggest() -> Any:
             raise
         except Exception:
             log.exception("suggestions failed for %r", q)
-    response = jsonify({"q": q, "suggestions": [suggestion_dict(i) for i in items]})
+    if request.args.get("format") == "opensearch":
+        # What a browser's search bar reads: [query, [completions]] (titles left out:
+        # choosing one would search for the title).
+        texts = [i.text for i in items if i.kind != "title"]
+        response = jsonify([q, texts])
+    else:
+        response = jsonify({"q": q, "suggestions": [suggestion_dict(i) for i in items]})
     response.headers["Cache-Control"] = "private, max-age=30"
     return response
 

@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from searchapp import cli
 
     app = Flask(__name__)
+    app.wsgi_app = RawUtf8Query(app.wsgi_app)  # type: ignore[method-assign]
     app.config.from_mapping(config.DEFAULTS)
     app.config.from_prefixed_env("SEARCHAPP")
     if test_config:
@@ -45,3 +46,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for command in cli.COMMANDS:
         app.cli.add_command(command)
     return app
+
+
+class RawUtf8Query:
+    """WSGI middleware: a query string sent with raw UTF-8 bytes (``curl '...?q=黃仁勳'``,
+    not percent-encoded) reaches WSGI as Latin-1 text (PEP 3333); percent-encode those
+    bytes so the query is read as the UTF-8 it was, not as mojibake."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        query = environ.get("QUERY_STRING", "")
+        if query and not query.isascii():
+            raw = query.encode("latin-1", "replace")
+            environ["QUERY_STRING"] = "".join(f"%{b:02X}" if b > 0x7F else chr(b) for b in raw)
+        return self.app(environ, start_response)

@@ -314,3 +314,16 @@ def favicon() -> Any:
     return send_from_directory(
         current_app.static_folder or "", "favicon.svg", mimetype="image/svg+xml"
     )
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Any:
+    """The search-engine description a browser reads to add this page to its search bar
+    (with suggestions as you type, from ``/api/suggest?format=opensearch``)."""
+    xml = render_template(
+        "opensearch.xml",
+        search=url_for("web.search", _external=True),
+        suggest=url_for("api.api_suggest", _external=True),
+        icon=url_for("static", filename="favicon.svg", _external=True),
+    )
+    return current_app.response_class(xml, mimetype="application/opensearchdescription+xml")
