@@ -203,7 +203,7 @@ def search(
         except BadRequestInput:
             raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     sr, _ = read_request(
-        lambda k: (params.get(k) or [None])[0], lambda k: params.get(k, []), max_size=100
+        lambda k: next(iter(params.get(k, [])), None), lambda k: params.get(k, []), max_size=100
     )
     _check(None, index_dir, write=False)
     engine = _engine(corpus_dir, index_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,8 @@ def is_word(s: str) -> bool:
 
 def segment(text: str) -> list[str]:
     """Forward maximum matching over WORDS (at most 4 characters a word)."""
-    tokens, i = [], 0
+    tokens: list[str] = []
+    i = 0
     while i < len(text):
         for n in (4, 3, 2, 1):
             if n == 1 or text[i : i + n] in WORDS:
@@ -77,11 +79,11 @@ def make_corpus(seed: int = 7, docs: int = 120, extra: tuple[str, ...] = ()) -> 
     return texts
 
 
-def learn(texts: list[str], **kwargs) -> list[LearnedWord]:
+def learn(texts: list[str], **kwargs: Any) -> list[LearnedWord]:
     return discover(texts, is_word=is_word, segment=segment, **kwargs)
 
 
-def test_made_up_names_are_learned_with_exact_counts():
+def test_made_up_names_are_learned_with_exact_counts() -> None:
     texts = make_corpus()
     learned = learn(texts)
     assert sorted(w.word for w in learned) == sorted(NAMES)
@@ -95,7 +97,7 @@ def test_made_up_names_are_learned_with_exact_counts():
         assert w.per_million == pytest.approx(w.count * 1e6 / cjk, rel=1e-6)
 
 
-def test_cross_word_strings_and_compounds_are_not_learned():
+def test_cross_word_strings_and_compounds_are_not_learned() -> None:
     texts = make_corpus()
     joined = "".join(texts)
     # Frequent enough to be candidates, but a particle glued to a word, a phrase, or a
@@ -106,21 +108,21 @@ def test_cross_word_strings_and_compounds_are_not_learned():
     assert not learned & {"的中国", "在美国", "表示将", "美国总统", "中国", "美国"}
 
 
-def test_numbers_dates_and_boilerplate_are_not_learned():
+def test_numbers_dates_and_boilerplate_are_not_learned() -> None:
     boilerplate = ("二〇二五年三月十五日。", "三十五名记者。", "责任编辑：", "本文来源：")
     texts = make_corpus(extra=boilerplate)
     learned = {w.word for w in learn(texts)}
     assert learned == set(NAMES)
 
 
-def test_substrings_of_a_learned_word_are_not_learned():
+def test_substrings_of_a_learned_word_are_not_learned() -> None:
     learned = {w.word for w in learn(make_corpus(), min_count=5)}
     assert "魁斯拉德" in learned
     for part in ("魁斯", "斯拉", "拉德", "魁斯拉", "斯拉德", "璐珈", "珈朵"):
         assert part not in learned
 
 
-def test_a_word_glued_to_a_learned_word_is_not_learned():
+def test_a_word_glued_to_a_learned_word_is_not_learned() -> None:
     # Two occurrences of 璐珈朵 in three are followed by 科技: 璐珈朵科技 is frequent and
     # bound (c(璐珈朵科技) / c(璐珈朵) = 2/3), but it is the name glued to a word.
     seen = iter(range(10**6))
@@ -134,23 +136,23 @@ def test_a_word_glued_to_a_learned_word_is_not_learned():
     assert learned == set(NAMES)
 
 
-def test_a_name_always_followed_by_the_same_word_is_learned_with_it():
+def test_a_name_always_followed_by_the_same_word_is_learned_with_it() -> None:
     # 璐珈朵 is always followed by 科技 (宇树科技): the unit is 璐珈朵科技, and 璐珈朵,
     # never free on its right, is not learned.
     texts = [t.replace("璐珈朵", "璐珈朵科技") for t in make_corpus()]
     assert {w.word for w in learn(texts)} == {"璐珈朵科技", "魁斯拉德"}
 
 
-def test_english_and_mixed_strings_are_never_candidates():
+def test_english_and_mixed_strings_are_never_candidates() -> None:
     texts = make_corpus(extra=("h20芯片出口。", "nvidia h20芯片。"))
     learned = learn(texts)
     assert all(re.fullmatch(r"[\u4e00-\u9fff]+", w.word) for w in learned)
     assert {w.word for w in learned} == set(NAMES)
 
 
-def test_a_word_the_segmenter_keeps_whole_is_not_new():
+def test_a_word_the_segmenter_keeps_whole_is_not_new() -> None:
     def knows_names(s: str) -> list[str]:
-        tokens = []
+        tokens: list[str] = []
         for piece in re.split(f"({'|'.join(NAMES)})", s):
             tokens.extend([piece] if piece in NAMES else segment(piece))
         return [t for t in tokens if t]
@@ -158,7 +160,7 @@ def test_a_word_the_segmenter_keeps_whole_is_not_new():
     assert discover(make_corpus(), is_word=is_word, segment=knows_names) == []
 
 
-def test_output_is_deterministic_and_sorted_by_score():
+def test_output_is_deterministic_and_sorted_by_score() -> None:
     texts = make_corpus(seed=3)
     first = learn(texts)
     assert first == learn(list(texts))
@@ -166,7 +168,7 @@ def test_output_is_deterministic_and_sorted_by_score():
     assert learn(texts, limit=1) == first[:1]
 
 
-def test_thresholds_are_applied():
+def test_thresholds_are_applied() -> None:
     texts = make_corpus()
     counts = {w.word: w.count for w in learn(texts)}
     above = min(counts.values()) + 1
@@ -177,7 +179,7 @@ def test_thresholds_are_applied():
     assert learn(texts, thresholds=Thresholds(min_docs=10_000)) == []
 
 
-def test_a_segmenter_that_drops_characters_works_too():
+def test_a_segmenter_that_drops_characters_works_too() -> None:
     def no_spaces(text: str) -> list[str]:
         return [t for t in segment(text) if not t.isspace()]
 
@@ -185,12 +187,12 @@ def test_a_segmenter_that_drops_characters_works_too():
     assert {w.word for w in discover(texts, is_word=is_word, segment=no_spaces)} == set(NAMES)
 
 
-def test_empty_input():
+def test_empty_input() -> None:
     assert learn([]) == []
     assert learn(["", "abc 123"]) == []
 
 
-def test_suggested_frequency_keeps_the_word_whole_in_jieba():
+def test_suggested_frequency_keeps_the_word_whole_in_jieba() -> None:
     import jieba
 
     tokenizer = jieba.Tokenizer()
@@ -198,7 +200,7 @@ def test_suggested_frequency_keeps_the_word_whole_in_jieba():
     assert tokenizer.lcut("英伟达") == ["英", "伟达"]
     assert tokenizer.suggest_freq("英伟达") == 1  # just enough to win on its own
 
-    def suggest(per_million: float, **kwargs) -> int:
+    def suggest(per_million: float, **kwargs: float) -> int:
         word = LearnedWord("英伟达", 100, 10, 20.0, 6.0, 3.0, 3.0, per_million)
         frequency = tokenizer.FREQ.get
         return suggested_frequency(
@@ -221,7 +223,7 @@ def test_suggested_frequency_keeps_the_word_whole_in_jieba():
 
 
 @pytest.mark.corpus
-def test_news_names_are_learned_from_the_shared_corpus():
+def test_news_names_are_learned_from_the_shared_corpus() -> None:
     if not (SHARED_CORPUS / "news-hugo").is_dir() or not (SHARED_CORPUS / "news-txt").is_dir():
         pytest.skip(f"no shared corpus at {SHARED_CORPUS}")
     from bench.newwords import read_corpus, segmenter
@@ -229,7 +231,7 @@ def test_news_names_are_learned_from_the_shared_corpus():
     try:
         from searchapp.text.scripts import fold
     except ImportError:  # the package before the restructuring
-        from searchapp.scripts import fold  # type: ignore[no-redef]
+        from searchapp.scripts import fold  # type: ignore[no-redef, import-not-found]
 
     texts = [fold(t) for t in read_corpus(SHARED_CORPUS)]
     word_test, cut, _, _ = segmenter()

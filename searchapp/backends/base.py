@@ -287,6 +287,10 @@ class View(Protocol):
         """``node``'s score for each of ``refs`` (0 where it does not match)."""
         ...
 
+    def field_length(self, field: str) -> int:
+        """How many tokens ``field`` holds over the whole index (0: the field is empty)."""
+        ...
+
     def term_stats(self, field: str, terms: Iterable[str]) -> dict[str, tuple[int, int]]:
         """term -> (document frequency, collection frequency) in ``field``, for the terms
         the field has."""

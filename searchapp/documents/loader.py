@@ -56,7 +56,7 @@ from typing import Any
 import frontmatter
 import yaml
 
-from searchapp.text.scripts import _t2s_chars, detect_script
+from searchapp.text.scripts import IDEOGRAPH, _t2s_chars, detect_script, is_ideograph
 
 __all__ = [
     "ARTICLE_SUFFIXES",
@@ -153,14 +153,9 @@ def _common_chars() -> frozenset[str]:
     t2s = _t2s_chars()
     # A traditional character counts when its simplified form is common.
     chars.update(trad for trad, simp in t2s.items() if simp in chars)
-    return frozenset(c for c in chars if _is_ideograph(c))
+    return frozenset(c for c in chars if is_ideograph(c))
 
 
-def _is_ideograph(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch >= "\U00020000"
-
-
-_IDEOGRAPHS = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 # Characters a wrong decoding produces and real news (almost) never contains:
 # private use area, replacement character, Hangul compatibility jamo, box drawing.
 _ODD = re.compile("[\ue000-\uf8ff\ufffd\u3130-\u318f\u2500-\u257f]")
@@ -169,7 +164,7 @@ _ODD = re.compile("[\ue000-\uf8ff\ufffd\u3130-\u318f\u2500-\u257f]")
 def _common_share(text: str, sample: int = 3000) -> tuple[float, int]:
     """Return (share of common characters among ideographs and odd ones, their count)."""
     head = text[: sample * 2]
-    ideographs = _IDEOGRAPHS.findall(head)[:sample]
+    ideographs = IDEOGRAPH.findall(head)[:sample]
     odd = len(_ODD.findall(head))
     total = len(ideographs) + odd
     if total == 0:

@@ -56,8 +56,8 @@ DUPLICATE_SCORE_SHARE = 0.5
 #: With a similar title, this much of the body in common is enough.
 TITLE_BODY_SIMILAR = 0.25
 
-_NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NOISE = re.compile(f"[^0-9a-z{scripts.IDEOGRAPH_CLASS}]+")
+_CJK = scripts.IDEOGRAPH
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ class GenerationCache:
         with self._lock:
             if full in self._items:
                 self._items.move_to_end(full)
-                return self._items[full]  # type: ignore[no-any-return]
+                return self._items[full]
         value = build()
         with self._lock:
             if any(g != generation for g, _ in self._items):
@@ -542,7 +542,7 @@ class Engine:
                 ref = view.lookup(hit.id)
                 if ref is not None:
                     out[hit.id] = explaining.explain(
-                        terms, lambda node, r=ref: view.scores(node, [r])[0], score=hit.score
+                        terms, _leaf_scorer(view, ref), score=hit.score
                     )
             return out
 
@@ -651,6 +651,11 @@ class Engine:
                 (doc_id, limit, duplicate_limit),
                 lambda: relating.related(view, self.analyzer, doc_id, limit, duplicate_limit),
             )
+
+
+def _leaf_scorer(view: View, ref: Ref) -> Callable[[Node], float]:
+    """One document's score for a single term or phrase."""
+    return lambda node: view.scores(node, [ref])[0]
 
 
 def _add_counts(counts: dict[str, dict[str, int]], answer: Matches) -> None:

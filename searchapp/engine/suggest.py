@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from searchapp.backends.base import View
 from searchapp.text import analysis, scripts
@@ -58,6 +58,7 @@ from searchapp.text.pinyin import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Most suggestions returned by :func:`suggest`.
 LIMIT = 8
@@ -86,8 +87,8 @@ BUDGET_MS = 200.0
 #: Words a query may have for :func:`did_you_mean` to try dropping each of them.
 MAX_DROP_WORDS = 6
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_ALL_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+\Z")
+_CJK = scripts.IDEOGRAPH
+_ALL_CJK = scripts.ALL_IDEOGRAPHS
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9]*\Z")
 _LETTERS = re.compile(r"[a-z]+\Z")
 _SYNTAX = re.compile(r"[\"“”「」『』:：()]|^-|^(?:OR|AND|NOT|\||\|\||&&?)$")
@@ -576,13 +577,13 @@ def _completable(term: str, df: dict[str, int], spellings: dict[str, Counter[str
     return term in spellings
 
 
-def _range(keys: list[str], values: list[str], prefix: str) -> Iterator[str]:
+def _range(keys: list[str], values: list[T], prefix: str) -> Iterator[T]:
     """Values whose key starts with ``prefix`` (keys sorted)."""
     for _, value in _items(keys, values, prefix):
         yield value
 
 
-def _items(keys: list[str], values: list[str], prefix: str) -> Iterator[tuple[str, str]]:
+def _items(keys: list[str], values: list[T], prefix: str) -> Iterator[tuple[str, T]]:
     """(key, value) pairs whose key starts with ``prefix`` (keys sorted)."""
     if not prefix:
         return
@@ -867,8 +868,8 @@ def _chunk_options(chunk: str, vocab: Vocabulary) -> list[str]:
             return [vocab.show(r, traditional) for r in readings]
         if terms and all(vocab.known(t) for t in terms):
             return [chunk]
-        close = vocab.ascii_neighbours(folded)[:2] if len(folded) >= 5 else []
-        return close or [""]
+        english = vocab.ascii_neighbours(folded)[:2] if len(folded) >= 5 else []
+        return english or [""]
     if _ALL_CJK.match(folded) and not vocab.known(folded):
         if vocab.in_titles(folded):
             return [chunk]

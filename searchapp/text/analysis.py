@@ -63,7 +63,7 @@ jieba: Any = None  # imported by _load_jieba(): a process that only searches may
 try:  # optional accelerator: same tokens as jieba (checked by tests), ~20x faster
     import rjieba
 except ImportError:  # pragma: no cover - depends on the environment
-    rjieba = None
+    rjieba = None  # type: ignore[assignment]
 
 ANALYZER_VERSION = "4"
 
@@ -141,9 +141,9 @@ def parse_userdict(data: bytes) -> tuple[list[tuple[str, int | None]], set[str]]
 
 def _add_words(userdict: bytes, learned: tuple[tuple[str, int], ...]) -> None:
     words, banned = parse_userdict(userdict)
-    for word, freq in learned:
+    for word, count in learned:
         if word not in banned:
-            _add_word(word, freq)
+            _add_word(word, count)
     for word, freq in words:
         _add_word(word, freq)
 
@@ -211,7 +211,7 @@ def _entries_elsewhere(
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_entries_of, (userdict, learned))  # type: ignore[no-any-return]
+        return pool.apply(_entries_of, (userdict, learned))
 
 
 def _cache_file(config_sha1: str) -> Path:

@@ -19,6 +19,7 @@ Changing anything here changes tokenization: bump ``analysis.ANALYZER_VERSION``.
 from __future__ import annotations
 
 import importlib.util
+import re
 from functools import cache
 from pathlib import Path
 
@@ -82,9 +83,9 @@ def fold_table() -> dict[int, int]:
         if low != ch and len(low) == 1:
             table[cp] = ord(low)
     # Width folding produces uppercase ASCII: lowercase it in the same pass.
-    for cp, dst in list(table.items()):
-        if 0x41 <= dst <= 0x5A:
-            table[cp] = dst + 32
+    for cp, target in list(table.items()):
+        if 0x41 <= target <= 0x5A:
+            table[cp] = target + 32
     return table
 
 
@@ -118,6 +119,19 @@ def _simplified_only() -> frozenset[str]:
     return frozenset(c for c in _t2s_chars().values() if c not in traditional_sources)
 
 
+#: Chinese ideographs: CJK Unified Ideographs with extension A, the compatibility block,
+#: and the supplementary planes (extensions B and after). The one definition every
+#: module uses (jieba's own block pattern in the analysis aside).
+IDEOGRAPH_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+IDEOGRAPH = re.compile(f"[{IDEOGRAPH_CLASS}]")
+ALL_IDEOGRAPHS = re.compile(f"[{IDEOGRAPH_CLASS}]+\\Z")
+
+
+def is_ideograph(ch: str) -> bool:
+    """True for one Chinese ideograph (see :data:`IDEOGRAPH_CLASS`)."""
+    return IDEOGRAPH.match(ch) is not None
+
+
 def detect_script(text: str, sample: int = 4000) -> str:
     """Return ``"hant"`` (traditional), ``"hans"`` (simplified) or ``""`` (no Chinese).
 
@@ -128,5 +142,5 @@ def detect_script(text: str, sample: int = 4000) -> str:
     trad = sum(1 for c in head if c in trad_set)
     simp = sum(1 for c in head if c in simp_set)
     if trad == 0 and simp == 0:
-        return "hans" if any("\u4e00" <= c <= "\u9fff" for c in head) else ""
+        return "hans" if IDEOGRAPH.search(head) else ""
     return "hant" if trad > simp else "hans"

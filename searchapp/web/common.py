@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
 
 def engine() -> Engine:
     """The current app's search engine."""
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]
 
 
 def pin_index() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from whoosh import query as Q
@@ -55,7 +55,7 @@ from searchapp.text.analysis import Analyzer
 T = TypeVar("T")
 
 
-class _DocumentIdfScorer(scoring.BM25FScorer):  # type: ignore[misc]
+class _DocumentIdfScorer(scoring.BM25FScorer):
     """BM25 per field, with one IDF per term taken over the whole document.
 
     Whoosh's BM25F computes IDF per field, so a function word that is rare in titles
@@ -80,7 +80,7 @@ class _DocumentIdfScorer(scoring.BM25FScorer):  # type: ignore[misc]
         self.setup(searcher, fieldname, text)
 
 
-class _Weighting(scoring.BM25F):  # type: ignore[misc]
+class _Weighting(scoring.BM25F):
     def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: float = 1) -> Any:
         if fieldname not in TEXT_FIELDS:
             return super().scorer(searcher, fieldname, text, qf=qf)
@@ -234,7 +234,7 @@ class WhooshBackend:
                 if any(k[0] != segments for k in self._shared):  # an older generation
                     self._shared = {k: v for k, v in self._shared.items() if k[0] == segments}
                 self._shared[key] = found
-        return found  # type: ignore[no-any-return]
+        return found
 
     def info(self) -> dict[str, Any]:
         """Build metadata and the index's size on disk."""
@@ -327,6 +327,11 @@ def _segments_key(reader: Any) -> tuple[tuple[str, int], ...]:
         (leaf.segment().segment_id(), leaf.segment().deleted_count())
         for leaf, _ in reader.leaf_readers()
     )
+
+
+def _docnums(refs: Sequence[Ref]) -> list[int]:
+    """This backend's references are Whoosh document numbers."""
+    return [cast(int, r) for r in refs]
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -499,7 +504,7 @@ class WhooshView:
 
     def lookup(self, doc_id: str) -> Ref | None:
         """The document number of ``doc_id``."""
-        return self.searcher.document_number(id=doc_id)  # type: ignore[no-any-return]
+        return self.searcher.document_number(id=doc_id)
 
     def stored(self, refs: Sequence[Ref]) -> list[Stored]:
         """Stored fields of the documents ``refs``."""
@@ -529,13 +534,13 @@ class WhooshView:
     ) -> dict[Ref, dict[Span, str]]:
         """Character spans of ``words`` in ``field`` of ``refs``, from the sidecars."""
         encoded = {word.encode("utf-8"): term for word, term in words.items()}
-        found = self.scorer.spans(field, [int(r) for r in refs], encoded)  # type: ignore[call-overload]
-        return dict(found)
+        found = self.scorer.spans(field, _docnums(refs), encoded)
+        return {ref: marks for ref, marks in found.items()}
 
     def scores(self, node: Node, refs: Sequence[Ref]) -> list[float]:
         """``node``'s score for each of ``refs``."""
         values = self.scorer.evaluate(self._query(node))[0]
-        return [float(values[r]) for r in refs]  # type: ignore[index]
+        return [float(values[d]) for d in _docnums(refs)]
 
     def term_stats(self, field: str, terms: Iterable[str]) -> dict[str, tuple[int, int]]:
         """term -> (document frequency, collection frequency) in ``field``."""
@@ -558,7 +563,7 @@ class WhooshView:
         for fieldname in fields:
             spans = self.scorer.spans(
                 fieldname,
-                [int(r) for r in refs],  # type: ignore[call-overload]
+                _docnums(refs),
                 {t.encode("utf-8"): t for t in terms},
             )
             for ref, marks in spans.items():
@@ -643,6 +648,6 @@ class _DateColumn:
 
 def _from_column(value: int) -> datetime | None:
     try:
-        return long_to_datetime(value)  # type: ignore[no-any-return]
+        return long_to_datetime(value)
     except (ValueError, OverflowError):
         return None

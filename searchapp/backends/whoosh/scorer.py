@@ -232,8 +232,9 @@ class Scorer:
             return
         for seg in self.segments:
             fa = seg.side.fields[fieldname]
-            ranges = [fa.find(w) for w in words]
-            if any(r is None for r in ranges):
+            found = [fa.find(w) for w in words]
+            ranges = [r for r in found if r is not None]
+            if len(ranges) < len(found):
                 continue
             docs = fa.docs[ranges[0][0] : ranges[0][1]]
             if only is not None:

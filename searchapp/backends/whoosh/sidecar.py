@@ -132,7 +132,7 @@ class SidecarRecorder:
             n_terms = len(fa.term_postings) - 1
             if not n_terms:
                 continue
-            ids = np.fromiter(
+            term_ids = np.fromiter(
                 (self._vocab[fa.term(i).decode("utf-8")] for i in range(n_terms)),
                 dtype=np.uint32,
                 count=n_terms,
@@ -140,7 +140,7 @@ class SidecarRecorder:
             post_occ = fa.post_occ.astype(np.int64)
             per_posting = np.diff(post_occ)
             per_term = np.diff(post_occ[fa.term_postings.astype(np.int64)])
-            tid = np.repeat(ids, per_term)
+            tid = np.repeat(term_ids, per_term)
             doc = np.repeat(docmap[fa.docs.astype(np.int64)], per_posting)
             keep = doc >= 0
             occ.tid.frombytes(tid[keep].astype(np.uint32).tobytes())
@@ -314,11 +314,22 @@ def _uint32_view(values: np.ndarray) -> memoryview:
     # A memoryview of ``values``' bytes: bisect and range lookups index it one item at a
     # time, several times faster than indexing a numpy array, and with no copy (a copy of
     # every field's offsets cost 0.1 s when a 68k-document index was opened).
-    return memoryview(np.ascontiguousarray(values, dtype=np.uint32)).cast("B").cast("I")
+    return memoryview(np.ascontiguousarray(values, dtype=np.uint32).data).cast("B").cast("I")
 
 
 class FieldArrays:
     """One field of a sidecar: term lookup, postings, occurrences, document lengths."""
+
+    # The arrays of _ARRAYS, mapped from the file.
+    term_offsets: np.ndarray
+    term_postings: np.ndarray
+    docs: np.ndarray
+    weights: np.ndarray
+    post_occ: np.ndarray
+    pos: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    lengths: np.ndarray
 
     def __init__(self, buf: Any, base: int, info: dict[str, int], doc_count: int) -> None:
         sizes = {

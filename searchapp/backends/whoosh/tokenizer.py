@@ -25,7 +25,7 @@ class Pretokenized(str):
         return obj
 
 
-class ChineseTokenizer(Tokenizer):  # type: ignore[misc]
+class ChineseTokenizer(Tokenizer):
     """Replays a :class:`Pretokenized` value's tokens as Whoosh tokens."""
 
     def __call__(

@@ -159,11 +159,10 @@ class _Lengths:
 
     def length_bytes(self, fieldname: str) -> list[int] | None:
         """Every document's length byte for ``fieldname``; None when no document has it."""
-        values = self._cache.get(fieldname, False)
-        if values is False:
+        if fieldname not in self._cache:
             reader = self._pdr._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            values = self._cache[fieldname] = None if reader is None else list(reader)
-        return values
+            self._cache[fieldname] = None if reader is None else list(reader)
+        return self._cache[fieldname]
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
         values = self.length_bytes(fieldname)
