@@ -10,3 +10,7 @@ if [ ! -f "$stamp" ] || [ "$1" -nt "$stamp" ] || [ requirements.txt -nt "$stamp"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
   touch "$stamp"
 fi
+# The project itself on the venv's path (what an editable install does): with the venv's
+# python, `python -m searchapp` works from any folder.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+[ -f "$site/searchapp-project.pth" ] || pwd > "$site/searchapp-project.pth"

@@ -87,7 +87,7 @@ def test_environment_variables_set_the_folders(paths: tuple[str, str]) -> None:
     stats = run("stats", env=env)
     assert stats.exit_code == 0
     assert stats.output.splitlines()[:2] == [f"index        {index}", "documents    15"]
-    assert Path(index, store.META_FILE).exists()
+    assert Path(store.generation_folder(index), store.META_FILE).exists()
 
 
 def test_strict_fails_when_a_file_was_skipped(paths: tuple[str, str]) -> None:

@@ -22,6 +22,7 @@ from searchapp.backends.base import Or
 from searchapp.backends.whoosh import sidecar, store
 from searchapp.engine.search import Engine
 from searchapp.text.analysis import Analyzer
+from searchapp.text.query import parse
 
 ANALYZER = Analyzer()
 
@@ -83,13 +84,13 @@ def queries_for(engine: Engine, text: str) -> list[Q.Query]:
     """The Whoosh queries the engine's trees for ``text`` become: all words, any word,
     the bonuses, the exclusions."""
     view = engine.view()
-    parsed = engine._resolve(engine.parse(text), view)
+    parsed = engine._resolve(parse(text, view.analyzer), view)
     out = []
     if parsed.clauses:
-        out += [engine._all_node(parsed), engine._any_node(parsed)]
+        out += [engine._all_node(parsed, view), engine._any_node(parsed, view)]
         out += [*engine._proximity(parsed), *engine._pairs(parsed)]
     if parsed.excluded:
-        out.append(Or(tuple(engine._unit_node(u) for u in parsed.excluded)))
+        out.append(Or(tuple(engine._unit_node(u, view) for u in parsed.excluded)))
     return [view._query(node) for node in out]
 
 
@@ -123,7 +124,7 @@ def assert_same_as_whoosh(engine: Engine) -> int:
 
 
 def sidecars(index: Path) -> list[Path]:
-    return sorted(index.glob(f"*{sidecar.EXTENSION}"))
+    return sorted(store.generation_folder(index).glob(f"*{sidecar.EXTENSION}"))
 
 
 @pytest.fixture

@@ -100,24 +100,47 @@ def generate(corpus: Path, count: int = N_GENERATED) -> None:
 
 
 def expected_files(index: Path) -> set[str]:
-    """What a clean index folder holds: the current TOC, its segments and their sidecars,
-    the locks, the metadata; no temporary folders, no files of uncommitted segments."""
-    ix = store.open_index(index)
-    segments = [segment.segment_id() for segment in ix._segments()]
-    of_segments = {name for name in files_in(index) if name.split(".")[0] in segments}
-    for segment in segments:  # each one's postings, terms and sidecar
-        assert {f"{segment}{ext}" for ext in (".pst", ".trm", sidecar.EXTENSION)} <= of_segments
-    return {
-        f"_{INDEX_NAME}_{ix.latest_generation()}.toc",
-        *of_segments,
-        f"{INDEX_NAME}_WRITELOCK",
-        store.LOCK_FILE,
-        store.META_FILE,
-    }
+    """What a clean index folder holds: ``CURRENT`` and the lock, the current generation
+    (its TOC, its segments and their sidecars, the metadata, the analysis and synonyms it
+    was built with) and at most the one before it; no temporary folders, no files of
+    uncommitted segments, no other generation."""
+    current = store.generation_folder(index)
+    out = {store.CURRENT_FILE, store.LOCK_FILE}
+    others = [p for p in index.glob("gen-*") if p != current]
+    assert len(others) <= 1, others
+    for folder in others:  # the generation before, kept as it was for readers still on it
+        out.add(folder.name)
+        out.update(f"{folder.name}/{p.name}" for p in folder.iterdir())
+    for folder in [current]:
+        ix = store.MappedStorage(str(folder)).open_index(INDEX_NAME)
+        segments = [segment.segment_id() for segment in ix._segments()]
+        names = {p.name for p in folder.iterdir()}
+        of_segments = {name for name in names if name.split(".")[0] in segments}
+        for segment in segments:  # each one's postings, terms and sidecar
+            assert {f"{segment}{ext}" for ext in (".pst", ".trm", sidecar.EXTENSION)} <= of_segments
+        out.add(folder.name)
+        out.update(
+            f"{folder.name}/{name}"
+            for name in (
+                f"_{INDEX_NAME}_{ix.latest_generation()}.toc",
+                *of_segments,
+                f"{INDEX_NAME}_WRITELOCK",
+                store.META_FILE,
+                store.ANALYSIS_FILE,
+                store.SYNONYMS_FILE,
+            )
+        )
+    return out
 
 
 def files_in(index: Path) -> set[str]:
-    return {p.name for p in index.iterdir()}
+    """The index folder's entries, and those of its generation folders."""
+    out = set()
+    for top in index.iterdir():
+        out.add(top.name)
+        if top.is_dir():
+            out.update(f"{top.name}/{p.name}" for p in top.iterdir())
+    return out
 
 
 def indexed_ids(index: Path) -> list[str]:
@@ -394,7 +417,7 @@ def test_killed_cli_rebuild_leaves_the_old_index_and_no_stuck_lock(
         # Midway: both workers are writing their segments.
         wait_for(
             "the rebuild's two workers to start writing",
-            lambda: child.poll() is not None or len(list(index.glob("*.tmp"))) == 3,
+            lambda: child.poll() is not None or len(list(index.glob("gen-*/*.tmp"))) == 3,
             60,
         )
         time.sleep(0.3)
@@ -417,8 +440,10 @@ def test_killed_cli_rebuild_leaves_the_old_index_and_no_stuck_lock(
     assert eng.search("DeepSeek").total == DEEPSEEK
     assert eng.stats()["documents"] == N_FIXTURES
     assert eng.search("genmark").total == 0
-    left = files_in(index) - old_files  # the dead rebuild's temporary folders and files
-    assert {f"{INDEX_NAME}.tmp"} | {f"{INDEX_NAME}.{pid}.tmp" for pid in workers} <= left
+    left = files_in(index) - old_files  # the dead rebuild's generation, half written
+    temporary = {f"{INDEX_NAME}.tmp"} | {f"{INDEX_NAME}.{pid}.tmp" for pid in workers}
+    assert temporary <= {name.split("/")[-1] for name in left}
+    assert store.generation_folder(index).name not in {name.split("/")[0] for name in left}
     assert_lock_is_free(index)
 
     again = run_cli("rebuild", *folders(corpus, index))
@@ -549,7 +574,7 @@ def test_killed_cli_update_leaves_a_whole_index_and_the_next_update_works(
 def _truncate_segment(index: Path) -> str:
     """Half of the postings file: Whoosh would only notice in the middle of a search; the
     sizes the sidecar recorded tell at once."""
-    (postings,) = index.glob("*.pst")
+    (postings,) = store.generation_folder(index).glob("*.pst")
     size = postings.stat().st_size
     with open(postings, "r+b") as fh:
         fh.truncate(size // 2)
@@ -557,13 +582,13 @@ def _truncate_segment(index: Path) -> str:
 
 
 def _delete_segment(index: Path) -> str:
-    (terms,) = index.glob("*.trm")
+    (terms,) = store.generation_folder(index).glob("*.trm")
     terms.unlink()
     return "FileNotFoundError"
 
 
 def _truncate_toc(index: Path) -> str:
-    (toc,) = index.glob("*.toc")
+    (toc,) = store.generation_folder(index).glob("*.toc")
     with open(toc, "r+b") as fh:
         fh.truncate(toc.stat().st_size // 2)
     return "UnpicklingError"

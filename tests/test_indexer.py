@@ -203,7 +203,7 @@ def test_missing_stale_and_corrupt_indexes_are_reported_and_rebuild_repairs(
     build(corpus, index)
     assert engine(corpus, index).search("DeepSeek").total == 5
 
-    for terms in index.glob("*.trm"):
+    for terms in store.generation_folder(index).glob("*.trm"):
         terms.write_bytes(b"garbage")
     with pytest.raises(store.IndexCorrupt):
         engine(corpus, index).search("DeepSeek")
@@ -359,7 +359,7 @@ def test_parallel_rebuild_writes_one_segment_per_worker(corpus: Path, tmp_path: 
     stats = engine_for(corpus, index).rebuild(corpus, procs=2)
     assert stats.total == N_FIXTURES
     assert store.read_meta(index)["segments"] == 2
-    assert not list(index.glob("*.tmp"))  # the workers' temporary folders are gone
+    assert not list(index.glob("gen-*/*.tmp"))  # the workers' temporary folders are gone
     one = build(corpus, tmp_path / "one")
     assert one.total == N_FIXTURES
     for query in ("DeepSeek", "人工智能开源模型", "关税", "英伟达"):
@@ -419,7 +419,7 @@ def test_killed_parallel_rebuild_leaves_the_old_index(corpus: Path, tmp_path: Pa
     assert eng.search("DeepSeek").total == 5  # the old index, whole
     stats = build(corpus, index)  # the lock died with the process
     assert stats.total == N_FIXTURES + 1
-    assert not list(index.glob("*.tmp"))
+    assert not list(index.glob("gen-*/*.tmp"))
     assert eng.search("DeepSeek").total == 6
 
 

@@ -366,7 +366,7 @@ def test_an_unknown_english_word_is_never_cut_into_letters(
     view = engine.view()
 
     def words(text: str) -> list[tuple[str, ...]]:
-        parsed = engine._resolve(engine.parse(text), view)
+        parsed = engine._resolve(query.parse(text, view.analyzer), view)
         return [u.terms for c in parsed.clauses for alt in c.alternatives for u in alt]
 
     assert words("rgzn") == [("rgzn",)]

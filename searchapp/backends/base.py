@@ -30,6 +30,8 @@ from typing import Any, Protocol, runtime_checkable
 from searchapp.documents import Document
 from searchapp.fields import TEXT_FIELDS
 from searchapp.indexing import BuildStats, Progress
+from searchapp.text.analysis import Analyzer
+from searchapp.text.synonyms import Synonyms
 
 # -- the query tree -------------------------------------------------------------------------
 
@@ -250,6 +252,11 @@ class IndexBusy(Exception):
 @runtime_checkable
 class View(Protocol):
     """One committed generation of the index, as the engine reads it."""
+
+    #: the analysis this generation was built with: queries are analysed the same way
+    analyzer: Analyzer
+    #: the synonyms this generation answers with (kept with the index, see ``update``)
+    synonyms: Synonyms
 
     @property
     def generation(self) -> Hashable:

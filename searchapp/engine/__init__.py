@@ -8,7 +8,6 @@ from searchapp.backends import open_backend
 from searchapp.backends.base import IndexBusy, IndexCorrupt, IndexStale, IndexUnavailable
 from searchapp.engine.search import RANKING, Engine
 from searchapp.text.analysis import Analyzer
-from searchapp.text.synonyms import load_synonyms
 
 __all__ = [
     "Engine",
@@ -21,9 +20,9 @@ __all__ = [
 
 
 def open_engine(settings: config.Settings) -> Engine:
-    """An engine over the index ``settings`` describe, with the corpus's user dictionary
-    and synonyms (read now: the index must have been built with the same dictionary)."""
+    """An engine over the index ``settings`` describe. Searching needs only the index (it
+    keeps the analysis and synonyms it was built with); the corpus's user dictionary is
+    what ``rebuild`` builds with."""
     analyzer = Analyzer.from_file(config.userdict_path(settings.corpus_dir))
-    synonyms = load_synonyms(config.synonyms_path(settings.corpus_dir), analyzer)
     backend = open_backend(settings, analyzer, RANKING)
-    return Engine(backend, analyzer, page_size=settings.page_size, synonyms=synonyms)
+    return Engine(backend, analyzer, page_size=settings.page_size)

@@ -50,7 +50,6 @@ from searchapp.indexing import BuildStats, Progress
 from searchapp.text import analysis, highlight
 from searchapp.text.analysis import Analyzer
 from searchapp.text.query import Clause, ParsedQuery, Unit, parse
-from searchapp.text.synonyms import Synonyms
 
 FACET_LIMIT = 12
 #: The BM25F parameters; see bench/ for how they were chosen.
@@ -110,13 +109,13 @@ class Engine:
         analyzer: Analyzer,
         *,
         page_size: int = 10,
-        synonyms: Synonyms | None = None,
     ) -> None:
         self.backend = backend
+        #: the analysis to build with (the corpus's user dictionary); a view answers
+        #: with the analysis its generation was built with (``View.analyzer``)
         self.analyzer = analyzer
         self.page_size = page_size
-        self.synonyms = synonyms
-        self.vocabulary = suggesting.VocabularyKeeper(analyzer, self._fresh_view)
+        self.vocabulary = suggesting.VocabularyKeeper(self._fresh_view)
         self._related = GenerationCache(RELATED_MEMO)
 
     def __repr__(self) -> str:
@@ -178,17 +177,12 @@ class Engine:
 
     # -- query building ----------------------------------------------------------------
 
-    def parse(self, text: str) -> ParsedQuery:
-        """``text`` parsed with this engine's analyzer (never raises)."""
-        return parse(text, self.analyzer)
-
-    def forms(self, term: str) -> tuple[tuple[str, ...], ...]:
+    def forms(self, term: str, view: View) -> tuple[tuple[str, ...], ...]:
         """A term and every other form it should match (script variants, synonyms, the
         Chinese words a pinyin word spells). Each form is a sequence of terms: one term,
         or a phrase for a multi-word synonym."""
         out: list[tuple[str, ...]] = [(term,), *((v,) for v in analysis.variants(term))]
-        if self.synonyms is not None:
-            out.extend(self.synonyms.expand(term))
+        out.extend(view.synonyms.expand(term))
         if term.isascii() and term.isalpha() and len(term) > 2:
             # rengongzhineng / rgzn -> 人工智能, once the suggestion vocabulary is built
             # (the web builds it at start; it is None until then and never blocks).
@@ -200,7 +194,10 @@ class Engine:
 
     def _known(self, view: View, term: str, fields: Sequence[str]) -> bool:
         return any(
-            view.has_term(f, word) for form in self.forms(term) for word in form for f in fields
+            view.has_term(f, word)
+            for form in self.forms(term, view)
+            for word in form
+            for f in fields
         )
 
     def _split_unknown(self, view: View, term: str, fields: Sequence[str]) -> tuple[str, ...]:
@@ -263,15 +260,15 @@ class Engine:
             return Term(fieldname, form[0], boost)
         return Phrase(fieldname, form, boost)
 
-    def _unit_node(self, unit: Unit) -> Node:
+    def _unit_node(self, unit: Unit, view: View) -> Node:
         if unit.fields and unit.fields[0] not in TEXT_FIELDS:
             return Keyword(unit.fields[0], unit.terms[0])
         if unit.phrase:
             return Or(tuple(Phrase(f, unit.terms, TEXT_FIELDS[f]) for f in unit.fields))
-        forms = self.forms(unit.terms[0])
+        forms = self.forms(unit.terms[0], view)
         return Or(tuple(self._form_node(f, form) for f in unit.fields for form in forms))
 
-    def _all_node(self, parsed: ParsedQuery) -> Node:
+    def _all_node(self, parsed: ParsedQuery, view: View) -> Node:
         """Every word required, but function and question words (``Unit.optional``) when
         the query has other words: those only add to the score of documents that have
         them."""
@@ -280,15 +277,17 @@ class Engine:
         optional: list[Node] = []
         for clause in parsed.clauses:
             if relax and all(u.optional for alt in clause.alternatives for u in alt):
-                optional.extend(self._unit_node(u) for alt in clause.alternatives for u in alt)
+                optional.extend(
+                    self._unit_node(u, view) for alt in clause.alternatives for u in alt
+                )
                 continue
             alts: list[Node] = []
             for alt in clause.alternatives:
                 need = [u for u in alt if not (relax and u.optional)] or list(alt)
                 maybe = [u for u in alt if u not in need]
-                node: Node = And(tuple(self._unit_node(u) for u in need))
+                node: Node = And(tuple(self._unit_node(u, view) for u in need))
                 if maybe:
-                    node = AndMaybe(node, Or(tuple(self._unit_node(u) for u in maybe)))
+                    node = AndMaybe(node, Or(tuple(self._unit_node(u, view) for u in maybe)))
                 alts.append(node)
             required.append(alts[0] if len(alts) == 1 else Or(tuple(alts)))
         if not required:
@@ -296,10 +295,10 @@ class Engine:
         node = And(tuple(required))
         return AndMaybe(node, Or(tuple(optional))) if optional else node
 
-    def _any_node(self, parsed: ParsedQuery) -> Node:
+    def _any_node(self, parsed: ParsedQuery, view: View) -> Node:
         """Any of the words; function and question words only count if nothing else is
         typed (an article is not a partial match for having 的)."""
-        return Or(tuple(self._unit_node(u) for u in parsed.words()))
+        return Or(tuple(self._unit_node(u, view) for u in parsed.words()))
 
     @staticmethod
     def _pairs(parsed: ParsedQuery) -> tuple[Node, ...]:
@@ -322,10 +321,10 @@ class Engine:
             for f in ("title", "body")
         )
 
-    def _excluded(self, parsed: ParsedQuery) -> Node | None:
+    def _excluded(self, parsed: ParsedQuery, view: View) -> Node | None:
         if not parsed.excluded:
             return None
-        return Or(tuple(self._unit_node(u) for u in parsed.excluded))
+        return Or(tuple(self._unit_node(u, view) for u in parsed.excluded))
 
     # -- searching ---------------------------------------------------------------------
 
@@ -368,11 +367,11 @@ class Engine:
         pagelen = max(1, min(int(pagelen or self.page_size), 100))
         sort = sort if sort in SORTS else "relevance"
         view = self.view()
-        parsed = self._resolve(self.parse(text), view)
+        parsed = self._resolve(parse(text, view.analyzer), view)
         base = MatchRequest(
             query=Every(),
             limit=page * pagelen,
-            exclude=self._excluded(parsed),
+            exclude=self._excluded(parsed, view),
             filters=(*parsed.filters, *filters),
             date_from=date_from,
             date_to=date_to,
@@ -394,7 +393,7 @@ class Engine:
             _add_counts(counts, answer)
         elif parsed.clauses:
             mode = "all"
-            every = self._all_node(parsed)
+            every = self._all_node(parsed, view)
             answer = view.match(
                 replace(base, query=every, bonus=self._proximity(parsed), rerank_depth=RERANK_DEPTH)
             )
@@ -407,7 +406,7 @@ class Engine:
                 more = view.match(
                     replace(
                         base,
-                        query=self._any_node(parsed),
+                        query=self._any_node(parsed, view),
                         exclude=skip,
                         bonus=self._pairs(parsed),
                         rerank_depth=RERANK_DEPTH,
@@ -466,22 +465,22 @@ class Engine:
         """How many articles match every word of ``text`` (no fallback, no hits)."""
         with self.pinned():
             view = self.view()
-            parsed = self._resolve(self.parse(text), view)
+            parsed = self._resolve(parse(text, view.analyzer), view)
             if not parsed.clauses:
                 return 0
             request = MatchRequest(
-                query=self._all_node(parsed),
+                query=self._all_node(parsed, view),
                 limit=0,
-                exclude=self._excluded(parsed),
+                exclude=self._excluded(parsed, view),
                 filters=(*parsed.filters, *filters),
                 date_from=date_from,
                 date_to=date_to,
             )
             return view.match(request).total
 
-    def _words(self, terms: Iterable[str]) -> dict[str, str]:
+    def _words(self, terms: Iterable[str], view: View) -> dict[str, str]:
         """indexed word -> the query term it stands for: every written form of ``terms``."""
-        wanted = {(t, word) for t in terms for form in self.forms(t) for word in form}
+        wanted = {(t, word) for t in terms for form in self.forms(t, view) for word in form}
         return {word: t for t, word in sorted(wanted)}
 
     def _hits(
@@ -490,7 +489,7 @@ class Engine:
         if not window:
             return []
         refs = [ref for _, ref in window]
-        words = self._words(terms) if terms else {}
+        words = self._words(terms, view) if terms else {}
         body_spans = view.spans("body", refs, words) if terms else {}
         title_spans = view.spans("title", refs, words) if terms else {}
         hits = []
@@ -526,10 +525,11 @@ class Engine:
     def explain_terms(self, text: str) -> list[explaining.Leaf]:
         """The (field, term, boost) leaves of the main query the engine runs for ``text``."""
         with self.pinned():
-            parsed = self._resolve(self.parse(text), self.view())
+            view = self.view()
+            parsed = self._resolve(parse(text, view.analyzer), view)
             if not parsed.clauses:
                 return []
-            return explaining.leaves(self._all_node(parsed))
+            return explaining.leaves(self._all_node(parsed, view))
 
     def explain(self, text: str, hits: Sequence[Hit]) -> dict[str, explaining.Explanation]:
         """hit id -> the hit's score split by field and term of the query for ``text``
@@ -556,11 +556,13 @@ class Engine:
             if ref is None:
                 return None
             doc = view.stored([ref])[0]
-            terms = self._resolve(self.parse(text), view).highlight_terms() if text else set()
+            terms = (
+                self._resolve(parse(text, view.analyzer), view).highlight_terms() if text else set()
+            )
             spans: dict[Span, str] = {}
             title_spans: dict[Span, str] = {}
             if terms:
-                words = self._words(terms)
+                words = self._words(terms, view)
                 spans = view.spans("body", [ref], words).get(ref, {})
                 title_spans = view.spans("title", [ref], words).get(ref, {})
             paragraphs = []
@@ -599,12 +601,17 @@ class Engine:
         with self.pinned():
             view = self.view()
             first, last = view.date_range()
-            return {
-                "documents": view.doc_count(),
-                "first_date": first,
-                "last_date": last,
-                **self.backend.info(),
-            }
+            info = self.backend.info()
+            built = info.pop("userdict", None)
+            if built is not None:
+                # The index answers with the dictionary it was built with; a different one
+                # in the corpus takes effect at the next rebuild.
+                info["dictionary"] = (
+                    "the corpus's userdict.txt"
+                    if built == self.analyzer.userdict_sha1
+                    else "changed in the corpus since this build: run rebuild to use it"
+                )
+            return {"documents": view.doc_count(), "first_date": first, "last_date": last, **info}
 
     # -- suggestions and related articles ------------------------------------------------
 
@@ -649,7 +656,7 @@ class Engine:
             return self._related.get(
                 view.generation,
                 (doc_id, limit, duplicate_limit),
-                lambda: relating.related(view, self.analyzer, doc_id, limit, duplicate_limit),
+                lambda: relating.related(view, view.analyzer, doc_id, limit, duplicate_limit),
             )
 
 

@@ -384,8 +384,7 @@ class VocabularyKeeper:
     #: How often, at most, a changed index starts a new background build (seconds).
     REFRESH_INTERVAL = 2.0
 
-    def __init__(self, analyzer: Analyzer, open_view: Callable[[], Any]) -> None:
-        self.analyzer = analyzer
+    def __init__(self, open_view: Callable[[], Any]) -> None:
         self._open_view = open_view
         self._current: Vocabulary | None = None
         self._lock = threading.Lock()
@@ -414,7 +413,7 @@ class VocabularyKeeper:
             latest = self._current
             if latest is not None:  # built while this thread waited (a warm-up)
                 return latest
-            vocab = build_vocabulary(view, self.analyzer)
+            vocab = build_vocabulary(view, view.analyzer)
             self._current = vocab
             return vocab
         finally:
@@ -443,7 +442,7 @@ class VocabularyKeeper:
             with self._open_view() as view, self._build_lock:
                 current = self._current
                 if current is None or current.key != view.generation:
-                    self._current = build_vocabulary(view, self.analyzer)
+                    self._current = build_vocabulary(view, view.analyzer)
         except Exception as exc:  # noqa: BLE001 - no index yet, or being replaced: try later
             log.info("vocabulary not built: %s", exc)
 

@@ -359,6 +359,36 @@ class Analyzer:
         """Analyzer version plus the checksum of the words added, recorded in the index."""
         return f"{ANALYZER_VERSION}:{self._config_sha1 or 'none'}"
 
+    @property
+    def userdict_sha1(self) -> str:
+        """The user dictionary's checksum ("" for none): what ``update`` compares with the
+        corpus's ``userdict.txt`` to tell that a rebuild is needed."""
+        return hashlib.sha1(self.userdict).hexdigest() if self.userdict else ""
+
+    def with_learned(self, learned: Sequence[tuple[str, int]]) -> Analyzer:
+        """The same user dictionary with ``learned`` words (banned ones left out)."""
+        banned = self.banned()
+        return Analyzer(self.userdict, [(w, n) for w, n in learned if w not in banned])
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready configuration, kept inside the index (see :meth:`from_state`)."""
+        return {
+            "version": ANALYZER_VERSION,
+            "fingerprint": self.fingerprint,
+            "userdict": self.userdict.decode("utf-8", "replace"),
+            "learned": [[w, n] for w, n in self.learned],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Analyzer:
+        """The analyzer :meth:`state` describes (what an index was built with)."""
+        analyzer = cls(
+            str(state["userdict"]).encode("utf-8"), [(str(w), int(n)) for w, n in state["learned"]]
+        )
+        if analyzer.fingerprint != state.get("fingerprint", analyzer.fingerprint):
+            raise ValueError("the analysis does not match its fingerprint")
+        return analyzer
+
     def __getstate__(self) -> dict[str, Any]:
         return {"userdict": self.userdict, "learned": self.learned}
 

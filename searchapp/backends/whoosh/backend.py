@@ -51,6 +51,7 @@ from searchapp.documents import Document
 from searchapp.fields import TEXT_FIELDS
 from searchapp.indexing import BuildStats, Progress
 from searchapp.text.analysis import Analyzer
+from searchapp.text.synonyms import Synonyms, load_synonyms
 
 T = TypeVar("T")
 
@@ -97,11 +98,20 @@ def weighting(ranking: Ranking) -> scoring.BM25F:
     )
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """One open generation: Whoosh's index and what it was built and answers with."""
+
+    ix: Any
+    analyzer: Analyzer
+    synonyms: Synonyms
+
+
 @dataclass
 class _Local(threading.local):
     searcher: WhooshSearcher | None = None
-    #: the FileIndex the searcher came from (a rebuild that changes the metadata reopens it)
-    ix: Any = None
+    #: the generation the searcher came from (a rebuild or update reopens it)
+    opened: _Opened | None = None
     #: depth of pinned() blocks on this thread
     pins: int = 0
     #: True once the searcher was refreshed inside the current outermost pinned block
@@ -127,8 +137,8 @@ class WhooshBackend:
         )
         self._local = _Local()
         self._lock = threading.Lock()
-        self._ix: Any = None
-        self._meta_mtime: float | None = None
+        self._opened: _Opened | None = None
+        self._marker: tuple[float | None, ...] | None = None
         #: (segments, what) -> data derived from one index generation, for every thread
         self._shared: dict[Any, Any] = {}
 
@@ -137,32 +147,41 @@ class WhooshBackend:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _index(self) -> Any:
-        meta = self.index_dir / store.META_FILE
-        try:
-            mtime = meta.stat().st_mtime
-        except OSError:
-            mtime = None
+    def _index(self) -> _Opened:
+        """The current generation, opened again when ``CURRENT`` or its metadata change
+        (a rebuild switched generations, an update committed)."""
+        marker = tuple(
+            _mtime(path)
+            for path in (
+                self.index_dir / store.CURRENT_FILE,
+                store.generation_folder(self.index_dir) / store.META_FILE,
+            )
+        )
         with self._lock:
-            if self._ix is None or mtime != self._meta_mtime:
-                self._ix = store.open_index(self.index_dir, self.analyzer.fingerprint)
-                self._meta_mtime = mtime
-            return self._ix
+            if self._opened is None or marker != self._marker:
+                ix = store.open_index(self.index_dir)
+                folder = Path(ix.storage.folder)
+                analyzer = store.read_analysis(folder)
+                synonyms = load_synonyms(folder / store.SYNONYMS_FILE, analyzer)
+                self._opened = _Opened(ix, analyzer, synonyms)
+                self._marker = marker
+            return self._opened
 
     def _searcher(self) -> WhooshSearcher:
         local = self._local
         if local.pins and local.current and local.searcher is not None:
             return local.searcher
-        ix = self._index()
+        opened = self._index()
+        ix = opened.ix
         try:
-            if local.searcher is None or local.ix is not ix:
+            if local.searcher is None or local.opened is not opened:
                 # Another thread reopened the index: this thread's old searcher is its own
                 # and not in use (we are not inside a pinned block that already holds it).
                 if local.searcher is not None:
                     local.searcher.close()
                 local.searcher = None
                 local.searcher = ix.searcher(weighting=self.weighting)
-                local.ix = ix
+                local.opened = opened
                 local.view = None
             else:
                 fresh = local.searcher.refresh()
@@ -171,7 +190,7 @@ class WhooshBackend:
                     # the others are shared with it, so the old searcher must not be closed.
                     local.searcher = fresh
                     local.view = None
-                    store.verify_segments(ix)  # the segments a rebuild or update added
+                    store.verify_segments(ix, self.index_dir)  # the segments an update added
         except base.IndexUnavailable:
             raise
         except Exception as exc:
@@ -189,7 +208,8 @@ class WhooshBackend:
         searcher = self._searcher()
         local = self._local
         if local.view is None or local.view.searcher is not searcher:
-            local.view = WhooshView(self, searcher)
+            assert local.opened is not None
+            local.view = WhooshView(self, searcher, local.opened.analyzer, local.opened.synonyms)
         return local.view
 
     @contextlib.contextmanager
@@ -215,7 +235,7 @@ class WhooshBackend:
         if local.searcher is not None:
             local.searcher.close()
         local.searcher = None
-        local.ix = None
+        local.opened = None
         local.view = None
 
     def derived(self, reader: Any, what: Hashable, build: Callable[[], T]) -> T:
@@ -246,6 +266,9 @@ class WhooshBackend:
             "updated_at": meta.get("updated_at"),
             "version": meta.get("version"),
             "analyzer": meta.get("analyzer"),
+            "userdict": meta.get("userdict", ""),
+            "learned": meta.get("learned", 0),
+            "generation": store.generation_folder(self.index_dir).name,
             "index_bytes": store.index_size(self.index_dir),
         }
 
@@ -317,7 +340,7 @@ class WhooshBackend:
 
     def needs_rebuild(self) -> bool:
         """True when there is no index in the folder that this code can search."""
-        return indexer.needs_rebuild(self.index_dir, self.analyzer)
+        return indexer.needs_rebuild(self.index_dir)
 
 
 def _segments_key(reader: Any) -> tuple[tuple[str, int], ...]:
@@ -327,6 +350,13 @@ def _segments_key(reader: Any) -> tuple[tuple[str, int], ...]:
         (leaf.segment().segment_id(), leaf.segment().deleted_count())
         for leaf, _ in reader.leaf_readers()
     )
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def _docnums(refs: Sequence[Ref]) -> list[int]:
@@ -342,8 +372,18 @@ class WhooshView:
     """One Whoosh searcher (one index generation) answering the engine. Not shared
     between threads: each thread's :meth:`WhooshBackend.view` has its own."""
 
-    def __init__(self, backend: WhooshBackend, searcher: WhooshSearcher) -> None:
+    def __init__(
+        self,
+        backend: WhooshBackend,
+        searcher: WhooshSearcher,
+        analyzer: Analyzer,
+        synonyms: Synonyms,
+    ) -> None:
         self.backend = backend
+        #: the analysis this generation was built with (queries are analysed the same way)
+        self.analyzer = analyzer
+        #: the synonyms this generation answers with
+        self.synonyms = synonyms
         self.searcher = searcher
         self.reader = searcher.reader()
         self.scorer = fastscore.Scorer(searcher, backend.params)

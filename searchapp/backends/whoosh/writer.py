@@ -25,7 +25,6 @@ import ctypes
 import functools
 import os
 import queue
-import shutil
 import signal
 import time
 import traceback
@@ -134,19 +133,6 @@ def _fields(prepared: Prepared) -> dict[str, Any]:
         values[f"_stored_{name}"] = text  # store a plain str, not the token list
     # Whoosh rejects None for some field types; empty strings index nothing.
     return {k: v for k, v in values.items() if v is not None and v != ""}
-
-
-def _open_or_create(index_dir: Path) -> whoosh_index.FileIndex:
-    """The existing compatible index (so a CLEAR commit replaces it atomically) or a new one."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    if store.index_exists(index_dir):
-        try:
-            ix = store.open_index(index_dir)
-            if ix.schema.names() == build_schema().names():
-                return ix
-        except store.IndexUnavailable:
-            pass  # stale or corrupt: readers cannot use it anyway, start afresh
-    return whoosh_index.create_in(str(index_dir), build_schema(), indexname=INDEX_NAME)
 
 
 class _Lengths:
@@ -315,11 +301,24 @@ def _check_schema(schema: Any) -> None:
             raise TypeError(f"field {name!r}: spelling fields are not supported")
 
 
-def _remove_stale_temp(index_dir: Path) -> None:
-    """Temporary folders left by a killed writer (we hold the write lock here)."""
-    for tmp in index_dir.glob(f"{INDEX_NAME}*.tmp"):
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
+def _keep_synonyms(folder: Path, corpus: Path | None) -> bool:
+    """Copy the corpus's synonyms file into the generation ``folder`` (none: an empty
+    one); True when that changed what the generation answers with."""
+    source = corpus / "synonyms.txt" if corpus is not None else None
+    text = ""
+    if source is not None and source.is_file():
+        try:
+            text = source.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+    target = folder / store.SYNONYMS_FILE
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    store.write_atomic(target, text)
+    return True
 
 
 @dataclass
@@ -473,11 +472,20 @@ def _write_all(
     total: int,
     corpus: str,
     analyzer: Analyzer,
+    corpus_dir: Path | None = None,
 ) -> BuildStats:
-    """Write every item into new segments and commit them as the whole index (CLEAR)."""
+    """Write every item into a new generation of the index and switch readers to it.
+
+    The new generation is written aside (its own folder), complete with the analysis it
+    was built with and the synonyms; one atomic rename of ``CURRENT`` then makes it the
+    index. Until then readers keep the old generation; a writer killed at any point
+    leaves it in place, and the next rebuild removes the half-written folder.
+    """
     started = time.perf_counter()
-    _remove_stale_temp(index_dir)
-    ix = _open_or_create(index_dir)
+    previous = store.current_generation(index_dir)
+    store.prune_generations(index_dir, keep={p for p in [previous] if p is not None})
+    folder = store.new_generation(index_dir)
+    ix = whoosh_index.create_in(str(folder), build_schema(), indexname=INDEX_NAME)
     _check_schema(ix.schema)
     if procs is None:
         procs = _default_procs(len(items))
@@ -511,14 +519,18 @@ def _write_all(
         if not writer.is_closed:
             writer.cancel()
         raise
-    stats.seconds = time.perf_counter() - started
     ix = ix.refresh()
     stats.total = _doc_count(ix)
+    store.write_analysis(folder, analyzer)
+    _keep_synonyms(folder, corpus_dir)
+    stats.seconds = time.perf_counter() - started
     now = datetime.now().isoformat(timespec="seconds")
     store.write_meta(
-        index_dir,
+        folder,
         version=index_version(),
         analyzer=analyzer.fingerprint,
+        userdict=analyzer.userdict_sha1,
+        learned=len(analyzer.learned),
         corpus=corpus,
         built_at=now,
         updated_at=now,
@@ -527,6 +539,10 @@ def _write_all(
         build_seconds=round(stats.seconds, 2),
         skipped=len(stats.skipped),
     )
+    store.switch_generation(index_dir, folder)
+    # The generation before stays until the next rebuild: a reader still on it (a
+    # request that began before the switch) keeps its files.
+    store.prune_generations(index_dir, keep={p for p in [folder, previous] if p is not None})
     return stats
 
 
@@ -565,6 +581,7 @@ def rebuild(
             len(paths),
             str(corpus_dir),
             analyzer,
+            corpus_dir,
         )
 
 
@@ -599,13 +616,24 @@ def _doc_count(ix: whoosh_index.FileIndex) -> int:
     return sum(segment.doc_count() for segment in ix._segments())
 
 
-def needs_rebuild(index_dir: Path, analyzer: Analyzer) -> bool:
+def needs_rebuild(index_dir: Path) -> bool:
     """True when there is no index in ``index_dir`` that this code can search."""
     try:
-        store.open_index(index_dir, analyzer.fingerprint)
+        store.open_index(index_dir)
     except store.IndexUnavailable:
         return True
     return False
+
+
+def check_dictionary(index_dir: Path, analyzer: Analyzer) -> None:
+    """Raise :class:`IndexStale` when the corpus's user dictionary (``analyzer``) is not
+    the one the index was built with: ``update`` cannot mix the two."""
+    built = store.read_meta(index_dir).get("userdict", "")
+    if built != analyzer.userdict_sha1:
+        raise store.IndexStale(
+            f"the user dictionary (userdict.txt) changed since the index in {index_dir} was "
+            "built; the index keeps serving with the old one until a rebuild"
+        )
 
 
 def indexed_fingerprints(ix: whoosh_index.FileIndex) -> dict[str, str]:
@@ -643,7 +671,11 @@ def update(
     started = time.perf_counter()
     stats = BuildStats("update")
     with store.write_lock(index_dir):
-        ix = store.open_index(index_dir, analyzer.fingerprint)
+        ix = store.open_index(index_dir)
+        check_dictionary(index_dir, analyzer)
+        # The index's own analysis (with the words learned at the last rebuild), not only
+        # the corpus's dictionary: an update adds to what the rebuild made.
+        analyzer = store.read_analysis(Path(ix.storage.folder))
         indexed = indexed_fingerprints(ix)
         on_disk = documents.corpus_fingerprint(corpus_dir)
         deleted = sorted(set(indexed) - set(on_disk))
@@ -687,8 +719,11 @@ def update(
             stats.indexed = len(to_write)
             stats.deleted = len(deleted)
         stats.total = _doc_count(ix.refresh())
+        # An edited synonyms file is picked up too: readers reopen when the metadata
+        # changes, and read the generation's synonyms again.
+        synonyms_changed = _keep_synonyms(Path(ix.storage.folder), corpus_dir)
         stats.seconds = time.perf_counter() - started
-        if stats.changed:
+        if stats.changed or synonyms_changed:
             store.write_meta(
                 index_dir,
                 updated_at=datetime.now().isoformat(timespec="seconds"),
