@@ -131,14 +131,26 @@ def cli() -> None:
 @cli.command(help="Index every article again (readers keep the old index until it is done).")
 @_common
 @click.option("--procs", type=click.IntRange(1, 16), default=None, help="Worker processes.")
+@click.option(
+    "--learn/--no-learn",
+    default=True,
+    show_default=True,
+    help="Learn words the dictionary does not know from the articles.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 if any file was skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 def rebuild(
-    corpus_dir: Path, index_dir: Path, procs: int | None, strict: bool, as_json: bool
+    corpus_dir: Path,
+    index_dir: Path,
+    procs: int | None,
+    learn: bool,
+    strict: bool,
+    as_json: bool,
 ) -> None:
     """Full rebuild."""
     engine = _engine(corpus_dir, index_dir)
-    _report(_build("rebuild", engine, corpus_dir, index_dir, procs=procs), as_json, strict)
+    stats = _build("rebuild", engine, corpus_dir, index_dir, procs=procs, learn=learn)
+    _report(stats, as_json, strict)
 
 
 @cli.command(help="Index only added, changed and deleted articles.")
@@ -278,7 +290,36 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     serve_app({"CORPUS_DIR": str(corpus_dir), "INDEX_DIR": str(index_dir)}, host, port)
 
 
-COMMANDS = [rebuild, update, search, stats, serve]
+@cli.command(help="List the words the index learned from the corpus (best first).")
+@_common
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def words(corpus_dir: Path, index_dir: Path, limit: int, as_json: bool) -> None:
+    """New words found by the last rebuild, with their scores and counts."""
+    _check(None, index_dir, write=False)
+    engine = _engine(corpus_dir, index_dir)
+    try:
+        found = engine.learned_words()
+    except IndexUnavailable as exc:
+        raise click.ClickException(f"{exc}. {exc.hint}") from None
+    shown = found[:limit]
+    if as_json:
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(found)} words learned from the corpus at the last rebuild")
+    if shown:
+        click.echo(
+            f"{'word':<10} {'count':>7} {'docs':>6} {'score':>7} {'cohesion':>8} {'freedom':>7}"
+        )
+    for w in shown:
+        freedom = min(float(w["left_entropy"]), float(w["right_entropy"]))
+        click.echo(
+            f"{w['word']:<10} {w['count']:>7} {w['docs']:>6} {float(w['score']):>7.2f}"
+            f" {float(w['cohesion']):>8.2f} {freedom:>7.2f}"
+        )
+
+
+COMMANDS = [rebuild, update, search, stats, words, serve]
 
 
 def main() -> None:

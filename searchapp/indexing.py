@@ -7,14 +7,17 @@ reach it through :class:`searchapp.engine.Engine`, never through a backend modul
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from searchapp import documents
 from searchapp.documents import Document, Skipped
 from searchapp.fields import TEXT_FIELDS
+from searchapp.text import newwords, scripts
 from searchapp.text.analysis import Analyzer
 
 #: Called with (done, total) as files are processed; total may be 0 when unknown.
@@ -101,3 +104,71 @@ def rel_id(path: Path, root: Path) -> str:
 def fingerprint(doc: Document) -> str:
     """What ``update`` compares: modification time, size and content checksum."""
     return f"{doc.mtime:.6f}:{doc.size}:{doc.checksum}"
+
+
+# -- words the dictionary does not know ----------------------------------------------------
+
+#: A word must occur this often in the corpus to be learned.
+LEARN_MIN_COUNT = 10
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What a rebuild learned: the analyzer with the words, and each word's statistics
+    (for ``python -m searchapp words``)."""
+
+    analyzer: Analyzer
+    words: tuple[dict[str, Any], ...]
+
+
+def _article_text(args: tuple[str, str, int]) -> str:
+    """An article's folded title, summary and body ("" when it cannot be read)."""
+    path, root, max_bytes = args
+    try:
+        doc = documents.load_document(Path(path), Path(root), max_bytes=max_bytes)
+    except Exception:  # reported by the indexing pass itself
+        return ""
+    return scripts.fold(f"{doc.title}\n{doc.summary}\n{doc.body}")
+
+
+def texts_of_files(items: Sequence[tuple[str, str, int]], procs: int) -> list[str]:
+    """The folded text of every file (``prepare_path`` arguments), read in ``procs``
+    worker processes."""
+    if procs <= 1 or len(items) < 200:
+        return [_article_text(item) for item in items]
+    with get_context("fork").Pool(procs) as pool:
+        return pool.map(_article_text, items, chunksize=64)
+
+
+def texts_of_documents(docs: Iterable[Document]) -> list[str]:
+    """The folded text of documents given directly."""
+    return [scripts.fold(f"{d.title}\n{d.summary}\n{d.body}") for d in docs]
+
+
+def learn_words(texts: Iterable[str], analyzer: Analyzer) -> Learned:
+    """New words of ``texts`` (folded article texts) joined to ``analyzer``: unsupervised
+    discovery (:mod:`searchapp.text.newwords`) against its dictionary, each word added
+    with a frequency that keeps it whole in context; words the user dictionary bans
+    (``-词语``) are left out."""
+    is_word, frequency, total = analyzer.dictionary()
+
+    def segment(text: str) -> list[str]:
+        return [word for word, _, _ in analyzer.segment(text)]
+
+    found = newwords.discover(texts, is_word=is_word, segment=segment, min_count=LEARN_MIN_COUNT)
+    banned = analyzer.banned()
+    kept = [w for w in found if w.word not in banned]
+    freqs = [
+        newwords.suggested_frequency(w, segment=segment, frequency=frequency, total=total)
+        for w in kept
+    ]
+    stats = tuple({**asdict(w), "frequency": f} for w, f in zip(kept, freqs, strict=True))
+    return Learned(
+        analyzer.with_learned([(w.word, f) for w, f in zip(kept, freqs, strict=True)]), stats
+    )
+
+
+def default_procs(n_items: int) -> int:
+    """Worker processes for ``n_items`` files: one per core (at most two) from a few
+    hundred files on."""
+    return min(2, os.cpu_count() or 1) if n_items >= 400 else 1

@@ -128,6 +128,7 @@ def expected_files(index: Path) -> set[str]:
                 store.META_FILE,
                 store.ANALYSIS_FILE,
                 store.SYNONYMS_FILE,
+                store.WORDS_FILE,
             )
         )
     return out

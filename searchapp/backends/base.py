@@ -352,10 +352,17 @@ class Backend(Protocol):
     # -- writing (the CLI only; the web app never writes) --------------------------------
 
     def rebuild(
-        self, corpus_dir: Path, *, progress: Progress | None = None, procs: int | None = None
+        self,
+        corpus_dir: Path,
+        *,
+        progress: Progress | None = None,
+        procs: int | None = None,
+        learn: bool = True,
     ) -> BuildStats:
         """Index every article under ``corpus_dir`` again; readers keep the old index until
-        the new one is complete. Raises :class:`IndexBusy` while another writer runs and
+        the new one is complete. With ``learn``, words the dictionary does not know are
+        learned from the articles first (``searchapp.indexing.learn_words``) and kept with
+        the index. Raises :class:`IndexBusy` while another writer runs and
         :class:`FileNotFoundError` for a missing corpus."""
         ...
 
@@ -370,8 +377,15 @@ class Backend(Protocol):
         progress: Progress | None = None,
         procs: int | None = None,
         total: int = 0,
+        learn: bool = True,
     ) -> BuildStats:
         """Rebuild from documents that do not come from a folder (a JSON-lines dump)."""
+        ...
+
+    def learned_words(self) -> list[dict[str, Any]]:
+        """The words the last rebuild learned from the corpus, best first, each with its
+        statistics (``word``, ``count``, ``docs``, ``score``, ``cohesion``,
+        ``left_entropy``, ``right_entropy``, ``frequency``)."""
         ...
 
     def exists(self) -> bool:

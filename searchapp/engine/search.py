@@ -151,10 +151,16 @@ class Engine:
     # -- writing -----------------------------------------------------------------------
 
     def rebuild(
-        self, corpus_dir: Path, *, progress: Progress | None = None, procs: int | None = None
+        self,
+        corpus_dir: Path,
+        *,
+        progress: Progress | None = None,
+        procs: int | None = None,
+        learn: bool = True,
     ) -> BuildStats:
-        """Index every article of ``corpus_dir`` again (see ``Backend.rebuild``)."""
-        return self.backend.rebuild(corpus_dir, progress=progress, procs=procs)
+        """Index every article of ``corpus_dir`` again, learning new words from them
+        first with ``learn`` (see ``Backend.rebuild``)."""
+        return self.backend.rebuild(corpus_dir, progress=progress, procs=procs, learn=learn)
 
     def update(self, corpus_dir: Path, *, progress: Progress | None = None) -> BuildStats:
         """Index what changed in ``corpus_dir`` (see ``Backend.update``)."""
@@ -167,9 +173,12 @@ class Engine:
         progress: Progress | None = None,
         procs: int | None = None,
         total: int = 0,
+        learn: bool = True,
     ) -> BuildStats:
         """Rebuild from documents that do not come from a folder."""
-        return self.backend.index_documents(docs, progress=progress, procs=procs, total=total)
+        return self.backend.index_documents(
+            docs, progress=progress, procs=procs, total=total, learn=learn
+        )
 
     def needs_rebuild(self) -> bool:
         """True when there is no index this code can search."""
@@ -591,6 +600,14 @@ class Engine:
                 thumbnail=doc.thumbnail,
                 matches=len(spans),
             )
+
+    def learned_words(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The words the index learned from the corpus, best first (at most ``limit``),
+        without those the corpus's user dictionary now bans (``-词语``): they take
+        effect at the next rebuild."""
+        banned = self.analyzer.banned()
+        words = [w for w in self.backend.learned_words() if w.get("word") not in banned]
+        return words[:limit] if limit is not None else words
 
     def health(self) -> Health:
         """Whether the index answers, with its document count (never raises)."""

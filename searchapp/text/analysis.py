@@ -444,6 +444,19 @@ class Analyzer:
         self._setup()
         return self._fast is not None
 
+    def dictionary(self) -> tuple[Callable[[str], bool], Callable[[str], int], int]:
+        """(is_word, frequency, total) of jieba's dictionary with this analyzer's words:
+        what new-word discovery needs. Loads jieba (a rebuild's cost, not a reader's)."""
+        self._setup()
+        ensure_jieba()
+        freq = jieba.dt.FREQ
+        words = {w for w, _ in parse_userdict(self.userdict)[0]} | {w for w, _ in self.learned}
+        return (
+            lambda w: bool(freq.get(w)) or w in words,
+            lambda w: int(freq.get(w) or 0),
+            int(jieba.dt.total),
+        )
+
     # -- segmenting ----------------------------------------------------------------------
 
     def segment(self, folded: str) -> list[tuple[str, int, int]]:

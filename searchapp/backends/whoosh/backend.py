@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import json
 import math
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -289,6 +290,7 @@ class WhooshBackend:
         progress: Progress | None = None,
         procs: int | None = None,
         max_bytes: int = documents.DEFAULT_MAX_BYTES,
+        learn: bool = True,
     ) -> BuildStats:
         """See :meth:`searchapp.backends.base.Backend.rebuild`."""
         return indexer.rebuild(
@@ -298,6 +300,7 @@ class WhooshBackend:
             progress=progress,
             procs=procs,
             max_bytes=max_bytes,
+            learn=learn,
         )
 
     def update(
@@ -323,6 +326,7 @@ class WhooshBackend:
         progress: Progress | None = None,
         procs: int | None = None,
         total: int = 0,
+        learn: bool = True,
     ) -> BuildStats:
         """See :meth:`searchapp.backends.base.Backend.index_documents`."""
         return indexer.index_documents(
@@ -332,7 +336,17 @@ class WhooshBackend:
             progress=progress,
             procs=procs,
             total=total,
+            learn=learn,
         )
+
+    def learned_words(self) -> list[dict[str, Any]]:
+        """The current generation's learned words (``words.json``)."""
+        folder = self._index().ix.storage.folder
+        try:
+            words = json.loads((Path(folder) / store.WORDS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [w for w in words if isinstance(w, dict)]
 
     def exists(self) -> bool:
         """True when the folder holds an index, usable or not."""

@@ -56,6 +56,8 @@ GENERATION_PREFIX = "gen-"
 ANALYSIS_FILE = "analysis.json"
 #: The synonyms a generation answers with (copied from the corpus by rebuild and update).
 SYNONYMS_FILE = "synonyms.txt"
+#: The words learned from the corpus by the rebuild, with their statistics.
+WORDS_FILE = "words.json"
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -105,6 +107,7 @@ def prune_generations(index_dir: Path, keep: set[Path]) -> None:
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (write aside, fsync, rename)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    os.fchmod(fd, 0o644)  # readable by a server running as another user, as Whoosh's files
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import json
 import os
 import queue
 import signal
@@ -51,9 +52,13 @@ from searchapp.indexing import (
     BuildStats,
     Prepared,
     Progress,
+    default_procs,
     fingerprint,
+    learn_words,
     prepare_document,
     prepare_path,
+    texts_of_documents,
+    texts_of_files,
 )
 from searchapp.text.analysis import Analyzer
 
@@ -473,6 +478,7 @@ def _write_all(
     corpus: str,
     analyzer: Analyzer,
     corpus_dir: Path | None = None,
+    words: tuple[dict[str, Any], ...] = (),
 ) -> BuildStats:
     """Write every item into a new generation of the index and switch readers to it.
 
@@ -522,6 +528,8 @@ def _write_all(
     ix = ix.refresh()
     stats.total = _doc_count(ix)
     store.write_analysis(folder, analyzer)
+    store.write_atomic(folder / store.WORDS_FILE, json.dumps(list(words), ensure_ascii=False))
+    stats.learned = len(analyzer.learned)
     _keep_synonyms(folder, corpus_dir)
     stats.seconds = time.perf_counter() - started
     now = datetime.now().isoformat(timespec="seconds")
@@ -554,11 +562,14 @@ def rebuild(
     progress: Progress | None = None,
     procs: int | None = None,
     max_bytes: int = documents.DEFAULT_MAX_BYTES,
+    learn: bool = True,
 ) -> BuildStats:
     """Index every article under ``corpus_dir`` into ``index_dir``, replacing its content.
 
-    Raises :class:`FileNotFoundError` for a missing corpus and :class:`store.IndexBusy`
-    if another process is writing.
+    With ``learn``, words the dictionary does not know are first learned from the
+    articles (:func:`searchapp.indexing.learn_words`) and join the analysis of the new
+    generation. Raises :class:`FileNotFoundError` for a missing corpus and
+    :class:`store.IndexBusy` if another process is writing.
     """
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
@@ -570,6 +581,12 @@ def rebuild(
                 paths.append((str(path), str(corpus_dir), max_bytes))
             else:  # a symlinked folder, a folder that cannot be listed
                 stats.skipped.append(Skipped(doc_id, reason))
+        words: tuple[dict[str, Any], ...] = ()
+        if learn:
+            texts = texts_of_files(paths, procs or default_procs(len(paths)))
+            learned = learn_words(texts, analyzer)
+            analyzer, words = learned.analyzer, learned.words
+            analyzer.segment("")  # set the segmenter up once, before the workers fork
         return _write_all(
             index_dir,
             functools.partial(prepare_path, analyzer),
@@ -582,6 +599,7 @@ def rebuild(
             str(corpus_dir),
             analyzer,
             corpus_dir,
+            words,
         )
 
 
@@ -593,10 +611,17 @@ def index_documents(
     progress: Progress | None = None,
     procs: int | None = None,
     total: int = 0,
+    learn: bool = True,
 ) -> BuildStats:
-    """Rebuild ``index_dir`` from documents that do not come from a folder."""
+    """Rebuild ``index_dir`` from documents that do not come from a folder (learning new
+    words from them first, with ``learn``)."""
     with store.write_lock(index_dir):
         items = docs if isinstance(docs, list) else list(docs)
+        words: tuple[dict[str, Any], ...] = ()
+        if learn:
+            learned = learn_words(texts_of_documents(items), analyzer)
+            analyzer, words = learned.analyzer, learned.words
+            analyzer.segment("")  # set the segmenter up once, before the workers fork
         return _write_all(
             index_dir,
             functools.partial(prepare_document, analyzer),
@@ -608,6 +633,8 @@ def index_documents(
             total or len(items),
             "(documents)",
             analyzer,
+            None,
+            words,
         )
 
 
