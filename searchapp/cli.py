@@ -166,7 +166,12 @@ def update(corpus_dir: Path, index_dir: Path, strict: bool, as_json: bool) -> No
         _check(corpus_dir, index_dir, write=True)
         click.echo(f"no index in {index_dir} yet: building it", err=True)
         kind = "rebuild"
-    _report(_build(kind, engine, corpus_dir, index_dir), as_json, strict)
+    stats = _build(kind, engine, corpus_dir, index_dir)
+    _report(stats, as_json, strict)
+    if kind == "update" and stats.changed:
+        # After the summary: the changed articles are searchable already; suggestions
+        # follow when their vocabulary is saved.
+        engine.save_derived()
 
 
 @cli.command(help="Search the index and print the top results.")

@@ -119,9 +119,12 @@ def expected_files(index: Path) -> set[str]:
         for segment in segments:  # each one's postings, terms and sidecar
             assert {f"{segment}{ext}" for ext in (".pst", ".trm", sidecar.EXTENSION)} <= of_segments
         out.add(folder.name)
+        derived = [name for name in names if name.startswith("derived-vocabulary-")]
+        assert len(derived) == 1, derived  # the vocabulary saved for this state, only
         out.update(
             f"{folder.name}/{name}"
             for name in (
+                *derived,
                 f"_{INDEX_NAME}_{ix.latest_generation()}.toc",
                 *of_segments,
                 f"{INDEX_NAME}_WRITELOCK",

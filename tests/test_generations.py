@@ -67,9 +67,7 @@ def test_a_copied_index_answers_the_same_from_anywhere(corpus: Path, tmp_path: P
     assert done.stdout.startswith("1 results")
 
 
-def test_a_dictionary_change_is_named_and_waits_for_a_rebuild(
-    corpus: Path, tmp_path: Path
-) -> None:
+def test_a_dictionary_change_is_named_and_waits_for_a_rebuild(corpus: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     assert run("rebuild", *folders(corpus, index))[0] == 0
     eng = engine_for(corpus, index)
@@ -213,3 +211,47 @@ def test_a_rebuild_learns_the_words_the_dictionary_splits(tmp_path: Path) -> Non
     assert "魁斯拉德" not in [w["word"] for w in again.learned_words()]
     again.rebuild(corpus, procs=1)
     assert again.search("魁斯拉德").terms != ("魁斯拉德",)
+
+
+def test_suggestions_pinyin_and_did_you_mean_answer_from_the_first_request(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vocabulary is saved with the index by the CLI: a new server loads it, never
+    builds it, and follows what ``update`` adds and deletes."""
+    from searchapp import create_app
+    from searchapp.engine import suggest
+
+    index = tmp_path / "index"
+    assert run("rebuild", *folders(corpus, index))[0] == 0
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a reader built the vocabulary")
+
+    monkeypatch.setattr(suggest, "build_vocabulary", never)
+    app = create_app({"CORPUS_DIR": str(corpus), "INDEX_DIR": str(index)})  # not TESTING
+    client = app.test_client()
+    first = client.get("/api/suggest?q=rgzn").get_json()
+    assert first["suggestions"][0]["text"] == "人工智能"
+    assert client.get("/api/search?q=hanchao").get_json()["total"] > 0
+    found = client.get("/api/search?q=开源模形").get_json()
+    assert found["suggestion"]["q"] == "开源模型"
+
+    app.extensions["searchapp"].vocabulary.REFRESH_INTERVAL = 0  # look again at once
+    (corpus / "quantum.txt").write_text(
+        "量子霸权新进展\n来源:测试社 2025年03月02日 08时00分\n\n霍格沃茨宣布量子霸权。\n",
+        encoding="utf-8",
+    )
+    (corpus / "tech" / "chips.md").unlink()
+    done = subprocess.run(  # the writer is another process, as in production
+        [sys.executable, "-m", "searchapp", "update", *folders(corpus, index)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 indexed, 1 deleted" in done.stdout
+    titles = [s["text"] for s in client.get("/api/suggest?q=量子").get_json()["suggestions"]]
+    assert "量子霸权新进展" in titles  # a title only the added article has
+    gone = client.get("/api/suggest?q=芯片").get_json()["suggestions"]
+    assert all(s.get("url") != "/doc/tech/chips.md" for s in gone)  # the deleted one's

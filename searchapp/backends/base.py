@@ -321,6 +321,13 @@ class View(Protocol):
         """The first and last article dates."""
         ...
 
+    def load_derived(self, name: str) -> tuple[bytes, bool] | None:
+        """What the engine derived from the index and saved with it (``Backend.save_derived``)
+        under ``name``: (data, True) when it was derived from this very generation,
+        (data, False) from an earlier state of it (an update committed since), None when
+        there is none."""
+        ...
+
 
 @runtime_checkable
 class Backend(Protocol):
@@ -380,6 +387,11 @@ class Backend(Protocol):
         learn: bool = True,
     ) -> BuildStats:
         """Rebuild from documents that do not come from a folder (a JSON-lines dump)."""
+        ...
+
+    def save_derived(self, view: View, name: str, data: bytes) -> None:
+        """Keep ``data``, derived from ``view``'s generation, with the index (readers load
+        it instead of computing it: the suggestion vocabulary)."""
         ...
 
     def learned_words(self) -> list[dict[str, Any]]:

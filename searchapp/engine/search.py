@@ -159,8 +159,11 @@ class Engine:
         learn: bool = True,
     ) -> BuildStats:
         """Index every article of ``corpus_dir`` again, learning new words from them
-        first with ``learn`` (see ``Backend.rebuild``)."""
-        return self.backend.rebuild(corpus_dir, progress=progress, procs=procs, learn=learn)
+        first with ``learn`` (see ``Backend.rebuild``), and save what readers derive
+        from it (:meth:`save_derived`)."""
+        stats = self.backend.rebuild(corpus_dir, progress=progress, procs=procs, learn=learn)
+        self.save_derived()
+        return stats
 
     def update(self, corpus_dir: Path, *, progress: Progress | None = None) -> BuildStats:
         """Index what changed in ``corpus_dir`` (see ``Backend.update``)."""
@@ -176,9 +179,19 @@ class Engine:
         learn: bool = True,
     ) -> BuildStats:
         """Rebuild from documents that do not come from a folder."""
-        return self.backend.index_documents(
+        stats = self.backend.index_documents(
             docs, progress=progress, procs=procs, total=total, learn=learn
         )
+        self.save_derived()
+        return stats
+
+    def save_derived(self) -> None:
+        """Build what readers derive from the index (the suggestion vocabulary) and save
+        it with the index, so that no reading process computes it: a server answers
+        suggestions, pinyin and "did you mean" from its first request. ``rebuild`` does
+        it; after ``update`` the CLI does (the changed articles are visible before)."""
+        with self.pinned():
+            self.vocabulary.save(self.backend, self.view())
 
     def needs_rebuild(self) -> bool:
         """True when there is no index this code can search."""

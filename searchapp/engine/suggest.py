@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import pickle
 import re
 import threading
 import time
@@ -148,6 +149,12 @@ class Vocabulary:
     title_order: list[int]
     build_ms: float = 0.0
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Saved with the index: without the lookups remembered by this process.
+        state = dict(self.__dict__)
+        state["_memo"] = {}
+        return state
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -375,14 +382,18 @@ class Vocabulary:
 class VocabularyKeeper:
     """The vocabulary of one index, kept for its latest generation.
 
-    The first one is built on first use (or by :meth:`refresh`, a server's warm-up, in
-    the background); when the index changes, the old one keeps answering while a new
-    one is built in a background thread, so no request waits for it. ``open_view`` is a
-    context manager giving a fresh view of the index (in the background thread).
+    Readers load the vocabulary saved with the index (:meth:`save`, run by ``rebuild``
+    and ``update``): cheap, and the same in every process. Without one (an index whose
+    writer saved none), the first is built on first use or by :meth:`refresh` (a
+    server's warm-up) in the background; when the index changes, the old one keeps
+    answering while a newer one is loaded or built, so no request waits for it.
+    ``open_view`` is a context manager giving a fresh view of the index.
     """
 
-    #: How often, at most, a changed index starts a new background build (seconds).
+    #: How often, at most, a changed index looks for a saved vocabulary again, or starts
+    #: a background build (seconds).
     REFRESH_INTERVAL = 2.0
+    NAME = "vocabulary"
 
     def __init__(self, open_view: Callable[[], Any]) -> None:
         self._open_view = open_view
@@ -391,19 +402,23 @@ class VocabularyKeeper:
         self._build_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._started = -self.REFRESH_INTERVAL
+        self._looked = -self.REFRESH_INTERVAL
 
     def peek(self) -> Vocabulary | None:
         """The vocabulary built last, possibly of an older generation; never builds."""
         return self._current
 
     def get(self, view: View, *, wait: bool = True) -> Vocabulary | None:
-        """The vocabulary of ``view``'s generation, or the previous one while a new one is
-        built in the background. Only the very first build is waited for, and with
+        """The vocabulary of ``view``'s generation, or the previous one while a newer one
+        is loaded or built. Only the very first build is waited for, and with
         ``wait=False`` not even that (None while a warm-up builds it)."""
         current = self._current
         key = view.generation
         if current is not None and current.key == key:
             return current
+        saved = self._load(view, first=current is None)
+        if saved is not None:
+            return saved
         if current is not None:
             self.refresh()
             return current
@@ -419,10 +434,42 @@ class VocabularyKeeper:
         finally:
             self._build_lock.release()
 
+    def _load(self, view: View, first: bool) -> Vocabulary | None:
+        """The vocabulary saved with ``view``'s generation, when it is newer than the one
+        kept (at most every :data:`REFRESH_INTERVAL` seconds once one is kept)."""
+        now = time.monotonic()
+        if not first and now - self._looked < self.REFRESH_INTERVAL:
+            return None
+        self._looked = now
+        found = view.load_derived(self.NAME)
+        if found is None:
+            return None
+        data, exact = found
+        current = self._current
+        if not exact and current is not None:
+            return None  # a save of an earlier state: what is kept is as good
+        try:
+            vocab = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - a damaged save: build instead
+            log.warning("the saved vocabulary cannot be read; building one")
+            return None
+        if not isinstance(vocab, Vocabulary):
+            return None
+        vocab.analyzer = view.analyzer
+        self._current = vocab
+        return vocab
+
+    def save(self, backend: Any, view: View) -> Vocabulary:
+        """Build ``view``'s vocabulary and save it with the index for every reader."""
+        vocab = build_vocabulary(view, view.analyzer)
+        backend.save_derived(view, self.NAME, pickle.dumps(vocab, protocol=5))
+        self._current = vocab
+        return vocab
+
     def refresh(self) -> threading.Thread | None:
-        """Build the vocabulary again in a background thread (at most one at a time, and
-        not more often than every :attr:`REFRESH_INTERVAL` seconds). Returns the thread,
-        or None when none was started."""
+        """Load or build the vocabulary again in a background thread (at most one at a
+        time, and not more often than every :attr:`REFRESH_INTERVAL` seconds). Returns
+        the thread, or None when none was started."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return None
@@ -442,7 +489,8 @@ class VocabularyKeeper:
             with self._open_view() as view, self._build_lock:
                 current = self._current
                 if current is None or current.key != view.generation:
-                    self._current = build_vocabulary(view, view.analyzer)
+                    if self._load(view, first=True) is None:
+                        self._current = build_vocabulary(view, view.analyzer)
         except Exception as exc:  # noqa: BLE001 - no index yet, or being replaced: try later
             log.info("vocabulary not built: %s", exc)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
 import json
 import math
 import threading
@@ -210,7 +211,9 @@ class WhooshBackend:
         local = self._local
         if local.view is None or local.view.searcher is not searcher:
             assert local.opened is not None
-            local.view = WhooshView(self, searcher, local.opened.analyzer, local.opened.synonyms)
+            opened = local.opened
+            local.view = WhooshView(self, searcher, opened.analyzer, opened.synonyms)
+            local.view.folder = Path(opened.ix.storage.folder)
         return local.view
 
     @contextlib.contextmanager
@@ -339,6 +342,16 @@ class WhooshBackend:
             learn=learn,
         )
 
+    def save_derived(self, view: base.View, name: str, data: bytes) -> None:
+        """Save ``data`` for ``view``'s generation (older saves of ``name`` are removed)."""
+        assert isinstance(view, WhooshView)
+        folder = view.folder
+        target = folder / _derived_name(name, view.generation)
+        store.write_atomic_bytes(target, data)
+        for old in folder.glob(f"derived-{name}-*.bin"):
+            if old != target:
+                old.unlink(missing_ok=True)
+
     def learned_words(self) -> list[dict[str, Any]]:
         """The current generation's learned words (``words.json``)."""
         folder = self._index().ix.storage.folder
@@ -364,6 +377,15 @@ def _segments_key(reader: Any) -> tuple[tuple[str, int], ...]:
         (leaf.segment().segment_id(), leaf.segment().deleted_count())
         for leaf, _ in reader.leaf_readers()
     )
+
+
+def _derived_name(name: str, generation: Hashable) -> str:
+    digest = hashlib.sha1(repr(generation).encode("utf-8")).hexdigest()[:16]
+    return f"derived-{name}-{digest}.bin"
+
+
+def _mtime_or_zero(path: Path) -> float:
+    return _mtime(path) or 0.0
 
 
 def _mtime(path: Path) -> float | None:
@@ -400,13 +422,29 @@ class WhooshView:
         self.synonyms = synonyms
         self.searcher = searcher
         self.reader = searcher.reader()
+        #: the generation folder this view reads
+        self.folder = backend.index_dir
         self.scorer = fastscore.Scorer(searcher, backend.params)
         self._generation = _segments_key(self.reader)
 
     @property
     def generation(self) -> Hashable:
-        """The segments and their deletion counts."""
-        return (str(self.backend.index_dir), self._generation)
+        """The generation folder, its segments and their deletion counts (not where the
+        index lives: a copied index is the same generation)."""
+        return (self.folder.name, self._generation)
+
+    def load_derived(self, name: str) -> tuple[bytes, bool] | None:
+        """The newest data saved under ``name`` in this generation's folder."""
+        folder = self.folder
+        exact = folder / _derived_name(name, self.generation)
+        candidates = [exact] if exact.is_file() else []
+        candidates += sorted(folder.glob(f"derived-{name}-*.bin"), key=lambda p: -_mtime_or_zero(p))
+        for path in candidates:
+            try:
+                return path.read_bytes(), path == exact
+            except OSError:
+                continue  # replaced meanwhile: the next one
+        return None
 
     def doc_count(self) -> int:
         """Live documents."""

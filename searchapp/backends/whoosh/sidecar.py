@@ -471,7 +471,7 @@ def for_reader(reader: Any) -> Sidecar | None:
     return side if side is not None and side.doc_count == reader.doc_count_all() else None
 
 
-_cache: dict[str, Sidecar | None] = {}
+_cache: dict[tuple[str, int, int, int], Sidecar | None] = {}
 _cache_lock = threading.Lock()
 #: Sidecars kept open per process (a few per index; old segments fall out).
 _CACHE_SIZE = 64
@@ -481,10 +481,16 @@ def load(folder: str | Path, segment_id: str) -> Sidecar | None:
     """The sidecar of a segment, or None when it has none that can be read.
 
     Cached per process: a segment never changes once written (deletions are kept by
-    Whoosh, not here), and its id is never reused.
+    Whoosh, not here), and its id is never reused; the key holds the file's identity all
+    the same, so a file damaged or replaced under a running process is read again (and
+    reported) instead of through a stale map of it.
     """
     path = Path(folder) / f"{segment_id}{EXTENSION}"
-    key = str(path)
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
     with _cache_lock:
         if key in _cache:
             return _cache[key]

@@ -115,6 +115,17 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """:func:`write_atomic` for bytes."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    os.fchmod(fd, 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def _fsync_tree(folder: Path) -> None:
     """Flush a new generation's files to disk before ``CURRENT`` names it: a crash of the
     machine right after the switch must not leave it pointing at half-written files."""
@@ -237,22 +248,18 @@ def open_index(index_dir: Path) -> FileIndex:
     raise IndexCorrupt(f"the index in {index_dir} cannot be read ({reason})")
 
 
-_verified: set[str] = set()
 
 
 def verify_segments(ix: FileIndex, label: Path | None = None) -> None:
     """Raise :class:`IndexCorrupt` when a segment's sidecar is missing or damaged, or one
     of its files is missing or not the size it was written with (as the sidecar recorded).
     Whoosh reads postings and stored fields lazily, so without this a truncated file would
-    only fail in the middle of a search. Each segment is checked once per process:
-    segment files never change. Messages name ``label`` (the index folder)."""
+    only fail in the middle of a search. A few ``stat`` calls per segment, each time
+    the index is opened or refreshed. Messages name ``label`` (the index folder)."""
     folder = Path(ix.storage.folder)
     where = label if label is not None else folder.parent
     for segment in ix._segments():
         segment_id = segment.segment_id()
-        key = f"{folder}/{segment_id}"
-        if key in _verified:
-            continue
         side = sidecar.load(folder, segment_id)
         if side is None or side.doc_count != segment.doc_count_all():
             name = f"{segment_id}{sidecar.EXTENSION}"
@@ -271,7 +278,7 @@ def verify_segments(ix: FileIndex, label: Path | None = None) -> None:
                     f"the index in {where} cannot be read "
                     f"(file {name} has {actual} bytes, {size} were written)"
                 )
-        _verified.add(key)
+
 
 
 def index_size(index_dir: Path) -> int:
