@@ -24,6 +24,7 @@ from searchapp.engine.results import ResultPage
 from searchapp.fields import TEXT_FIELDS
 from searchapp.text.query import MAX_UNITS
 from searchapp.web.common import (
+    EXTENSION,
     did_you_mean,
     doc_url,
     engine,
@@ -35,6 +36,9 @@ from searchapp.web.common import (
 )
 
 bp = Blueprint("web", __name__)
+
+#: How the footer names the backend.
+BACKEND_LABELS = {"whoosh": "Whoosh", "opensearch": "OpenSearch"}
 
 FIELD_LABELS = {"title": "标题", "summary": "摘要", "body": "正文"}
 
@@ -62,12 +66,19 @@ LANG_LABELS = {
 EXAMPLES = ("DeepSeek", "人工智能", '"开源模型"', "習近平", "黃仁勳 OR 马斯克", "tag:qq 关税")
 
 
+def engine_of(app: Flask) -> Any:
+    """The engine ``app`` was made with (outside a request)."""
+    return app.extensions[EXTENSION]
+
+
 def register(app: Flask) -> None:
     """The page's template helpers."""
     app.add_template_global(_static_url, "static_url")
     app.add_template_filter(_score, "score")
     app.add_template_filter(_day, "day")
     app.add_template_filter(_weight, "weight")
+    label = BACKEND_LABELS.get(engine_of(app).backend.name, engine_of(app).backend.name)
+    app.add_template_global(label, "backend_label")
 
 
 _static_hashes: dict[str, str] = {}
