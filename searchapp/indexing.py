@@ -172,3 +172,46 @@ def default_procs(n_items: int) -> int:
     """Worker processes for ``n_items`` files: one per core (at most two) from a few
     hundred files on."""
     return min(2, os.cpu_count() or 1) if n_items >= 400 else 1
+
+
+def plan_update(
+    corpus_dir: Path,
+    indexed: dict[str, str],
+    analyzer: Analyzer,
+    stats: BuildStats,
+    progress: Progress | None = None,
+    max_bytes: int = documents.DEFAULT_MAX_BYTES,
+) -> tuple[list[Prepared], list[str]]:
+    """What an ``update`` must write and delete, for any backend: the articles of
+    ``corpus_dir`` added or changed since the index's ``indexed`` fingerprints (id ->
+    :func:`fingerprint`), prepared with ``analyzer``, and the ids to delete. A file whose
+    modification time and size are unchanged is not read; one whose content checksum is
+    unchanged is not re-indexed. Counts unchanged files, skips and warnings in ``stats``."""
+    on_disk = documents.corpus_fingerprint(corpus_dir)
+    deleted = sorted(set(indexed) - set(on_disk))
+    candidates = []
+    for doc_id, (mtime, size) in on_disk.items():
+        old = indexed.get(doc_id)
+        if old is not None:
+            old_mtime, old_size, _ = old.split(":", 2)
+            if float(old_mtime) == round(mtime, 6) and int(old_size) == size:
+                stats.unchanged += 1
+                continue
+        candidates.append(doc_id)
+    to_write: list[Prepared] = []
+    for done, doc_id in enumerate(sorted(candidates), 1):
+        item = prepare_path(analyzer, (str(corpus_dir / doc_id), str(corpus_dir), max_bytes))
+        if progress:
+            progress(done, len(candidates))
+        if isinstance(item, Skipped):
+            stats.skipped.append(item)
+            if doc_id in indexed:
+                deleted.append(doc_id)  # it was good before; do not keep a stale copy
+            continue
+        old = indexed.get(doc_id)
+        if old is not None and old.split(":", 2)[2] == item[0].checksum:
+            stats.unchanged += 1
+            continue
+        stats.warnings.extend((doc_id, w) for w in item[0].warnings)
+        to_write.append(item)
+    return to_write, deleted
