@@ -36,6 +36,7 @@ from searchapp.backends.base import (
     Ranking,
     Ref,
     Span,
+    Stored,
     Term,
     View,
 )
@@ -530,14 +531,7 @@ class Engine:
                     title=title,
                     title_html=highlight.mark(title, title_spans.get(ref, {})),
                     snippet_html=snippet,
-                    date=doc.date,
-                    source=doc.source,
-                    source_url=doc.source_url,
-                    categories=doc.categories,
-                    tags=doc.tags,
-                    lang=doc.lang,
-                    script=doc.script,
-                    thumbnail=doc.thumbnail,
+                    **_about(doc),
                 )
             )
         return hits
@@ -602,16 +596,9 @@ class Engine:
                 title=title,
                 title_html=highlight.mark(title, title_spans),
                 paragraphs_html=tuple(paragraphs),
-                date=doc.date,
-                source=doc.source,
-                source_url=doc.source_url,
-                categories=doc.categories,
-                tags=doc.tags,
-                lang=doc.lang,
-                script=doc.script,
                 summary=doc.summary,
-                thumbnail=doc.thumbnail,
                 matches=len(spans),
+                **_about(doc),
             )
 
     def learned_words(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -688,6 +675,20 @@ class Engine:
                 (doc_id, limit, duplicate_limit),
                 lambda: relating.related(view, view.analyzer, doc_id, limit, duplicate_limit),
             )
+
+
+def _about(doc: Stored) -> dict[str, Any]:
+    """What a hit and an article page show of an article besides its text."""
+    return {
+        "date": doc.date,
+        "source": doc.source,
+        "source_url": doc.source_url,
+        "categories": doc.categories,
+        "tags": doc.tags,
+        "lang": doc.lang,
+        "script": doc.script,
+        "thumbnail": doc.thumbnail,
+    }
 
 
 def _leaf_scorer(view: View, ref: Ref) -> Callable[[Node], float]:
