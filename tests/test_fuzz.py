@@ -264,8 +264,9 @@ def check_types(data: dict[str, Any], keys: dict[str, Any], where: str) -> None:
 
 def check_page(result: ResultPage, pagelen: int) -> None:
     assert result.mode in ("all", "any", "browse", "empty")
-    assert result.total >= 0
     assert 1 <= result.page <= MAX_PAGE
+    shown = max(0, min(result.total - (result.page - 1) * pagelen, pagelen))
+    assert len(result.hits) == shown  # the page holds what the count says it should
     assert result.pagelen == pagelen
     assert len(result.hits) <= pagelen
     assert result.sort in SORTS
@@ -287,8 +288,9 @@ def check_search_json(data: dict[str, Any], params: dict[str, Any]) -> None:
     assert data["sort"] in SORTS
     assert 1 <= data["page"] <= MAX_PAGE
     assert 1 <= data["page_size"] <= 50
-    assert data["pages"] >= 1 and data["total"] >= 0
-    assert len(data["hits"]) <= data["page_size"]
+    assert data["pages"] == max(1, -(-data["total"] // data["page_size"]))
+    shown = max(0, min(data["total"] - (data["page"] - 1) * data["page_size"], data["page_size"]))
+    assert len(data["hits"]) == shown
     raw_page = str(params.get("page", "1")).strip()
     if re.fullmatch(r"[0-9]{1,4}", raw_page):
         assert data["page"] == min(max(int(raw_page), 1), MAX_PAGE)
