@@ -6,6 +6,8 @@
 #   bash scripts/opensearch.sh status          # which nodes run, and the cluster's health
 #   bash scripts/opensearch.sh urls            # the URLs of the running nodes (one line)
 #   bash scripts/opensearch.sh fetch           # only download (e.g. to warm a cache)
+#   bash scripts/opensearch.sh restart-node I  # start node-I again (after a kill), keeping
+#                                              # its data; waits for the cluster to be green
 #
 # What it runs: OpenSearch's integration-test distribution from Maven Central,
 #   org.opensearch.distribution.integ-test-zip:opensearch:VERSION:zip
@@ -99,7 +101,7 @@ log() { echo "opensearch.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -599,6 +601,30 @@ cmd_stop() {
   stop_nodes
 }
 
+cmd_restart_node() { # i: start a node of the running cluster again with its data
+  local i="${1:-}" n dir
+  [[ "$i" =~ ^[0-9]$ ]] || die "restart-node needs a node number, got '$i'"
+  dir="$(node_dir "$i")"
+  [ -f "$dir/config/opensearch.yml" ] || die "node-$i was never started (no $dir/config)"
+  ensure_tools
+  lock
+  [ -d "$DIST" ] || die "OpenSearch $VERSION is not unpacked in $DIST: run start first"
+  if node_alive "$dir"; then
+    log "node-$i is running"
+  else
+    rm -f "$dir/opensearch.pid" "$dir/launcher.pid"
+    log "starting node-$i again"
+    launch_node "$i"
+  fi
+  shopt -s nullglob
+  local dirs=("$WORK"/node-*)
+  shopt -u nullglob
+  n="${#dirs[@]}"
+  wait_ready "$n"
+  log "cluster $CLUSTER_NAME has its $n node(s) again"
+  urls_for "$n"
+}
+
 cmd_urls() {
   local i out=""
   for i in $(running_nodes | sort -n); do out+="${out:+,}http://$HOST:$((HTTP_BASE + i))"; done
@@ -644,6 +670,7 @@ main() {
     stop) cmd_stop ;;
     status) cmd_status ;;
     urls) cmd_urls ;;
+    restart-node) [ $# -eq 1 ] || usage; cmd_restart_node "$1" ;;
     fetch) ensure_tools; fetch; echo "$CACHE_DIR" ;;
     *) usage ;;
   esac

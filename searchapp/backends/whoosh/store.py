@@ -248,8 +248,6 @@ def open_index(index_dir: Path) -> FileIndex:
     raise IndexCorrupt(f"the index in {index_dir} cannot be read ({reason})")
 
 
-
-
 def verify_segments(ix: FileIndex, label: Path | None = None) -> None:
     """Raise :class:`IndexCorrupt` when a segment's sidecar is missing or damaged, or one
     of its files is missing or not the size it was written with (as the sidecar recorded).
@@ -278,7 +276,6 @@ def verify_segments(ix: FileIndex, label: Path | None = None) -> None:
                     f"the index in {where} cannot be read "
                     f"(file {name} has {actual} bytes, {size} were written)"
                 )
-
 
 
 def index_size(index_dir: Path) -> int:
