@@ -4,8 +4,11 @@
 # tests (scripts/opensearch.sh: fetched from Maven Central once, stopped at the end, also
 # when a step fails), then lint, mypy and the whole test suite. Extra args go to pytest.
 #
-# With SEARCHAPP_TEST_OPENSEARCH_URL already set, that cluster is used and none is started
-# (its nodes must run on this machine for the node-failure test).
+# The cluster is this run's own: its own folder (SEARCHAPP_OPENSEARCH_WORK, removed at the
+# end) and the first free ports from 9210 (HTTP) / 9310 (transport), so another run, or a
+# cluster started with scripts/opensearch.sh, is left alone. With
+# SEARCHAPP_TEST_OPENSEARCH_URL already set, that cluster is used and none is started (its
+# nodes must run on this machine, from SEARCHAPP_OPENSEARCH_WORK, for the node-failure test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +24,9 @@ cleanup() {
   fi
   if [ "$STARTED" = 1 ]; then
     bash scripts/opensearch.sh stop || true
+    case "$SEARCHAPP_OPENSEARCH_WORK" in
+      /tmp/searchapp-opensearch-test-*) rm -rf "$SEARCHAPP_OPENSEARCH_WORK" ;;
+    esac
   fi
   [ -n "$CLUSTER_OUT" ] && rm -f "$CLUSTER_OUT"
   exit "$rc"
@@ -38,7 +44,28 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+port_free() {
+  if command -v ss >/dev/null 2>&1; then
+    ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .
+  else
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+
 if [ -z "${SEARCHAPP_TEST_OPENSEARCH_URL:-}" ]; then
+  # A cluster of this run's own (its folder, free ports): another run on the machine, or
+  # a cluster someone started with scripts/opensearch.sh, is left alone.
+  export SEARCHAPP_OPENSEARCH_WORK="${SEARCHAPP_OPENSEARCH_WORK:-/tmp/searchapp-opensearch-test-$$}"
+  if [ -z "${SEARCHAPP_OPENSEARCH_HTTP_PORT:-}" ]; then
+    for base in $(seq 9210 10 9990); do
+      if port_free "$base" && port_free "$((base + 1))" &&
+        port_free "$((base + 100))" && port_free "$((base + 101))"; then
+        export SEARCHAPP_OPENSEARCH_HTTP_PORT="$base"
+        export SEARCHAPP_OPENSEARCH_TRANSPORT_PORT="$((base + 100))"
+        break
+      fi
+    done
+  fi
   # In the background, while the venv and lint run (it takes half a minute); after apt:
   # the script may apt-get Java and Maven itself.
   CLUSTER_OUT="$(mktemp)"
