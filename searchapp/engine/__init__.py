@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from searchapp import config
 from searchapp.backends import open_backend
-from searchapp.backends.base import IndexBusy, IndexCorrupt, IndexStale, IndexUnavailable
+from searchapp.backends.base import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexStale,
+    IndexUnavailable,
+    ServiceUnavailable,
+)
 from searchapp.engine.search import RANKING, Engine
 from searchapp.text.analysis import Analyzer
 
@@ -15,6 +21,7 @@ __all__ = [
     "IndexCorrupt",
     "IndexStale",
     "IndexUnavailable",
+    "ServiceUnavailable",
     "open_engine",
 ]
 

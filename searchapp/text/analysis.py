@@ -450,10 +450,22 @@ class Analyzer:
         self._setup()
         ensure_jieba()
         freq = jieba.dt.FREQ
+        # jieba is one dictionary per process: it also holds the words other analyzers of
+        # this process added. Their frequencies before the first addition are jieba's own.
+        before: dict[str, int] = {}
+        for word, was, _ in _added:
+            before.setdefault(word, was)
+        base = set(scripts.phrase_map()) | set(scripts.phrase_map().values())
         words = {w for w, _ in parse_userdict(self.userdict)[0]} | {w for w, _ in self.learned}
+
+        def frequency(word: str) -> int:
+            if word in before and word not in base:
+                return before[word]
+            return int(freq.get(word) or 0)
+
         return (
-            lambda w: bool(freq.get(w)) or w in words,
-            lambda w: int(freq.get(w) or 0),
+            lambda w: frequency(w) > 0 or w in words or w in base,
+            frequency,
             int(jieba.dt.total),
         )
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from searchapp.engine import IndexCorrupt, IndexStale, IndexUnavailable
+from searchapp.engine import IndexCorrupt, IndexStale, IndexUnavailable, ServiceUnavailable
 from searchapp.web.common import log
 
 
@@ -30,14 +30,22 @@ def _index_unavailable(exc: IndexUnavailable) -> tuple[Any, int]:
         if request.path == "/healthz":
             body = {"status": "unavailable", "reason": str(exc), "hint": exc.hint}
         return jsonify(body), 503
-    if isinstance(exc, IndexStale):
+    service = isinstance(exc, ServiceUnavailable)
+    if service:
+        headline = "搜索服务暂时无法连接"
+    elif isinstance(exc, IndexStale):
         headline = "索引需要重建"
     elif isinstance(exc, IndexCorrupt):
         headline = "索引无法读取"
     else:
         headline = "索引尚未建立"
     html = render_template(
-        "unavailable.html", headline=headline, reason=str(exc), q=request.args.get("q", "")
+        "unavailable.html",
+        headline=headline,
+        reason=str(exc),
+        hint=exc.hint,
+        service=service,
+        q=request.args.get("q", ""),
     )
     return html, 503
 
