@@ -56,6 +56,7 @@ from searchapp.indexing import (
     Progress,
     default_procs,
     learn_words,
+    plan_update,
     prepare_document,
     prepare_path,
     texts_of_documents,
@@ -772,33 +773,7 @@ def update(
         analyzer = found.analyzer
         concrete = found.concrete
         indexed = OpenSearchView(backend, found).fingerprints()
-        on_disk = documents.corpus_fingerprint(corpus_dir)
-        deleted = sorted(set(indexed) - set(on_disk))
-        candidates = []
-        for doc_id, (mtime, size) in on_disk.items():
-            old = indexed.get(doc_id)
-            if old is not None:
-                old_mtime, old_size, _ = old.split(":", 2)
-                if float(old_mtime) == round(mtime, 6) and int(old_size) == size:
-                    stats.unchanged += 1
-                    continue
-            candidates.append(doc_id)
-        to_write: list[Prepared] = []
-        for done, doc_id in enumerate(sorted(candidates), 1):
-            item = prepare_path(analyzer, (str(corpus_dir / doc_id), str(corpus_dir), max_bytes))
-            if progress:
-                progress(done, len(candidates))
-            if isinstance(item, Skipped):
-                stats.skipped.append(item)
-                if doc_id in indexed:
-                    deleted.append(doc_id)  # it was good before; do not keep a stale copy
-                continue
-            old = indexed.get(doc_id)
-            if old is not None and old.split(":", 2)[2] == item[0].checksum:
-                stats.unchanged += 1
-                continue
-            stats.warnings.extend((doc_id, w) for w in item[0].warnings)
-            to_write.append(item)
+        to_write, deleted = plan_update(corpus_dir, indexed, analyzer, stats, progress, max_bytes)
         meta = dict(found.meta)
         next_seq = int(meta.get("next_seq") or 0)
         if to_write or deleted:
