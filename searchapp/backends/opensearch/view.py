@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,9 @@ from searchapp.backends.opensearch.mapping import (
 from searchapp.backends.opensearch.translate import MATCH_NONE, Translator, keyword_filter
 from searchapp.text.analysis import variants
 from searchapp.text.synonyms import Synonyms
+
+#: Pauses before a read is tried again after a node was lost under it (seconds).
+READ_RETRIES = (0.2, 0.5, 1.0)
 
 if TYPE_CHECKING:
     from searchapp.backends.opensearch.backend import Generation, OpenSearchBackend
@@ -156,6 +160,17 @@ class OpenSearchView:
     # -- requests ---------------------------------------------------------------------------
 
     def _call(self, method: str, **kwargs: Any) -> Any:
+        """One read request. A node lost while it answered (its shard copies fail the
+        request midway, "disconnected") is retried after a pause, when the cluster has
+        routed the shards to their replicas: a search fails only when it fails again."""
+        for pause in READ_RETRIES:
+            try:
+                return self._call_once(method, **kwargs)
+            except osclient.Unhealthy:
+                time.sleep(pause)
+        return self._call_once(method, **kwargs)
+
+    def _call_once(self, method: str, **kwargs: Any) -> Any:
         try:
             with self.backend.errors():
                 return getattr(self.client, method)(**kwargs)
@@ -179,16 +194,19 @@ class OpenSearchView:
         for body in bodies:
             lines.append({"index": self.index, "allow_partial_search_results": False})
             lines.append(body)
-        found = self._call("msearch", body=lines)
-        out = []
-        for item in found.get("responses", []):
-            if "error" in item:
+        for pause in (*READ_RETRIES, None):
+            found = self._call("msearch", body=lines)
+            items = found.get("responses", [])
+            failed = next((item for item in items if "error" in item), None)
+            if failed is None:
+                return list(items)
+            if pause is None:
                 raise osclient.Unhealthy(
                     f"the OpenSearch cluster at {', '.join(self.backend.urls)} cannot answer "
-                    f"({(item['error'] or {}).get('type', 'error')})"
+                    f"({(failed['error'] or {}).get('type', 'error')})"
                 )
-            out.append(item)
-        return out
+            time.sleep(pause)
+        return []
 
     # -- what scoring needs ---------------------------------------------------------------
 
