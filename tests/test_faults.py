@@ -150,8 +150,7 @@ def files_in(index: Path) -> set[str]:
 def indexed_ids(index: Path) -> list[str]:
     """The id of every live document, duplicates kept."""
     with store.open_index(index).reader() as reader:
-        ids = reader.column_reader("id")
-        return [ids[n] for n in reader.all_doc_ids()]
+        return [reader.stored_fields(n)["id"] for n in reader.all_doc_ids()]
 
 
 def corpus_ids(corpus: Path) -> set[str]:

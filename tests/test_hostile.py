@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from conftest import ROOT, SHARED_CORPUS, engine_for
 
 from searchapp import documents
+from searchapp.backends.base import Stored
 from searchapp.backends.whoosh import store
 from searchapp.cli import cli
 from searchapp.documents import loader
@@ -243,9 +244,12 @@ def indexed_ids(index: Path) -> set[str]:
         return {fields["id"] for fields in searcher.all_stored_fields()}
 
 
-def stored(index: Path) -> dict[str, dict]:
-    with store.open_index(index).searcher() as searcher:
-        return {fields["id"]: fields for fields in searcher.all_stored_fields()}
+def stored(index: Path) -> dict[str, Stored]:
+    """id -> what the index stores of every live document (the text from the sidecars)."""
+    engine = engine_for(index, index)
+    with engine.pinned():
+        view = engine.view()
+        return {s.id: s for s in view.stored(list(view.reader.all_doc_ids()))}
 
 
 def invoke(*args: str):
@@ -337,7 +341,7 @@ def test_cli_rebuild_indexes_the_good_and_reports_the_bad(
     assert indexed_ids(index) == good
     fields = stored(index)
     for doc_id, (title, _when) in TITLES_AND_DATES.items():
-        assert fields[doc_id]["title"] == title, doc_id
+        assert fields[doc_id].title == title, doc_id
 
     # The index answers for what it holds, odd names included.
     engine = engine_for(hostile, index)

@@ -12,8 +12,9 @@ import bisect
 import contextlib
 import hashlib
 import json
-import math
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,42 +59,10 @@ from searchapp.text.synonyms import Synonyms, load_synonyms
 T = TypeVar("T")
 
 
-class _DocumentIdfScorer(scoring.BM25FScorer):
-    """BM25 per field, with one IDF per term taken over the whole document.
-
-    Whoosh's BM25F computes IDF per field, so a function word that is rare in titles
-    (的, 是, 人) gets a large title IDF and, times the title boost, outranks the words
-    that matter. Real BM25F has one IDF per term: we use the largest document frequency
-    of the term over the text fields.
-    """
-
-    def __init__(
-        self, searcher: Any, fieldname: str, text: bytes, B: float, K1: float, qf: float = 1
-    ):
-        parent = searcher.get_parent()
-        df = max(parent.doc_frequency(f, text) for f in TEXT_FIELDS)
-        n = parent.doc_count_all()
-        # Lucene's BM25 IDF: near zero for words in almost every article (是, 的), where
-        # Whoosh's log(N/(df+1))+1 never drops below 1 and lets them outvote rare words.
-        self.idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        self.avgfl = parent.avg_field_length(fieldname) or 1
-        self.B = B
-        self.K1 = K1
-        self.qf = qf
-        self.setup(searcher, fieldname, text)
-
-
-class _Weighting(scoring.BM25F):
-    def scorer(self, searcher: Any, fieldname: str, text: bytes, qf: float = 1) -> Any:
-        if fieldname not in TEXT_FIELDS:
-            return super().scorer(searcher, fieldname, text, qf=qf)
-        b = self._field_B.get(fieldname, self.B)
-        return _DocumentIdfScorer(searcher, fieldname, text, b, self.K1, qf=qf)
-
-
 def weighting(ranking: Ranking) -> scoring.BM25F:
-    """Whoosh's weighting for ``ranking`` (what Whoosh's own matchers score with)."""
-    return _Weighting(
+    """Whoosh's weighting for ``ranking``: what Whoosh's own matchers score the filter
+    fields with (the full text is scored by :mod:`.scorer`, from the sidecars)."""
+    return scoring.BM25F(
         B=ranking.default_b,
         K1=ranking.k1,
         **{f"{name}_B": b for name, b in ranking.field_b.items()},
@@ -425,6 +394,7 @@ class WhooshView:
         #: the generation folder this view reads
         self.folder = backend.index_dir
         self.scorer = fastscore.Scorer(searcher, backend.params)
+        self._offsets = [seg.offset for seg in self.scorer.segments]
         self._generation = _segments_key(self.reader)
 
     @property
@@ -452,6 +422,8 @@ class WhooshView:
 
     def has_term(self, field: str, term: str) -> bool:
         """True when ``field`` has ``term``."""
+        if field in TEXT_FIELDS:
+            return self.scorer.has(field, term)
         return (field, term) in self.reader
 
     # -- queries -------------------------------------------------------------------------
@@ -603,12 +575,13 @@ class WhooshView:
         out = []
         for ref in refs:
             f = self.searcher.stored_fields(ref)
+            title, summary, body = self.texts(ref)
             out.append(
                 Stored(
                     id=f["id"],
-                    title=f.get("title", ""),
-                    summary=f.get("summary", ""),
-                    body=f.get("body", ""),
+                    title=title,
+                    summary=summary,
+                    body=body,
                     date=f.get("date"),
                     source=f.get("source", ""),
                     source_url=f.get("source_url", ""),
@@ -620,6 +593,19 @@ class WhooshView:
                 )
             )
         return out
+
+    def texts(self, ref: Ref) -> tuple[str, str, str]:
+        """The title, summary and body of document ``ref``, from its segment's sidecar."""
+        docnum = cast(int, ref)
+        segments = self.scorer.segments
+        seg = segments[bisect.bisect_right(self._offsets, docnum) - 1]
+        try:
+            values = dict(
+                zip(seg.side.text_fields, seg.side.texts(docnum - seg.offset), strict=True)
+            )
+        except (zlib.error, struct.error, UnicodeDecodeError, IndexError) as exc:
+            raise base.IndexCorrupt(f"a segment's stored text cannot be read: {exc}") from exc
+        return values.get("title", ""), values.get("summary", ""), values.get("body", "")
 
     def spans(
         self, field: str, refs: Sequence[Ref], words: Mapping[str, str]
@@ -636,6 +622,13 @@ class WhooshView:
 
     def term_stats(self, field: str, terms: Iterable[str]) -> dict[str, tuple[int, int]]:
         """term -> (document frequency, collection frequency) in ``field``."""
+        if field in TEXT_FIELDS:
+            scorer = self.scorer
+            return {
+                t: (scorer.doc_frequency(field, t), scorer.frequency(field, t))
+                for t in terms
+                if scorer.has(field, t)
+            }
         reader = self.reader
         return {
             t: (reader.doc_frequency(field, t), int(reader.frequency(field, t)))
@@ -685,9 +678,7 @@ class WhooshView:
         reader = self.reader
         for docnum in reader.all_doc_ids():
             stored = reader.stored_fields(docnum)
-            yield TitleEntry(
-                str(stored.get("id", "")), str(stored.get("title") or ""), stored.get("date")
-            )
+            yield TitleEntry(str(stored.get("id", "")), self.texts(docnum)[0], stored.get("date"))
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         """First and last article dates."""

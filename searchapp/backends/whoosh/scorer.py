@@ -3,17 +3,18 @@
 Whoosh walks a tree of matchers one document at a time in Python: tens of microseconds
 per matching document once a query has a few words, each in three fields and in more
 than one written form. This module computes the same thing a posting list at a time:
-every full-text term leaf reads its documents and weights from the segment's sidecar
-(:mod:`.sidecar`) and scores them all with one numpy expression, ``Or`` adds its
+every full-text term leaf reads its documents and term frequencies from the segment's
+sidecar (:mod:`.sidecar`) and scores them all with one numpy expression, ``Or`` adds its
 children's scores, ``And`` keeps the documents every child matched and adds their
 scores. The result is a dense score array and a match mask over the searcher's document
 numbers, from which the searcher takes counts, filters, facets and the top hits.
 
-The scores are Whoosh's own, to the last bit in practice: the same BM25 formula with one
-IDF per term (see ``backend._DocumentIdfScorer``), the same float32 weights and the same
-lossy field lengths. Phrases of the text fields are found in the sidecar's positions;
-any other leaf (keyword filters, phrases with a wider slop) is scored by Whoosh's matcher
-for that leaf, segment by segment. Every segment has a sidecar: the store reports a
+The scores are Whoosh's BM25F, operation for operation: the same formula, with one IDF
+per term over the whole document (the largest document frequency of the text fields,
+counted in the sidecars as Whoosh counts, deleted documents included until a merge), the
+same lossy field lengths and average field lengths. Phrases of the text fields are found
+in the sidecar's positions; any other leaf (keyword filters) is scored by Whoosh's
+matcher for that leaf, segment by segment. Every segment has a sidecar: the store reports a
 segment without one as a damaged index when it is opened.
 """
 
@@ -89,6 +90,7 @@ class Scorer:
         self._subsearchers = [sub for sub, _ in searcher.leaf_searchers()]
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._idf: dict[bytes, float] = {}
+        self._df: dict[tuple[str, bytes], int] = {}
         self._avg: dict[str, float] = {}
 
     # -- public ----------------------------------------------------------------------
@@ -198,11 +200,37 @@ class Scorer:
             scores[at] += np.asarray(values, dtype=np.float64)
             matched[at] = True
 
+    def has(self, fieldname: str, text: str | bytes) -> bool:
+        """True when some segment's ``fieldname`` has the term ``text``."""
+        return self.doc_frequency(fieldname, text) > 0
+
+    def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
+        """How many documents (deleted ones not yet merged away included, as in Whoosh)
+        have ``text`` in ``fieldname``."""
+        key = (fieldname, _bytes(text))
+        df = self._df.get(key)
+        if df is None:
+            df = 0
+            for seg in self.segments:
+                found = seg.side.fields[fieldname].find(key[1])
+                if found is not None:
+                    df += found[1] - found[0]
+            self._df[key] = df
+        return df
+
+    def frequency(self, fieldname: str, text: str | bytes) -> int:
+        """How many times ``text`` occurs in ``fieldname`` over the index."""
+        total = 0
+        for seg in self.segments:
+            fa = seg.side.fields[fieldname]
+            found = fa.find(_bytes(text))
+            if found is not None:
+                total += int(fa.tf[found[0] : found[1]].sum(dtype=np.int64))
+        return total
+
     def _term(self, q: Q.Term, scores: np.ndarray, matched: np.ndarray) -> None:
         fieldname = q.fieldname
         text = _bytes(q.text)
-        if (fieldname, text) not in self.reader:
-            return
         for seg in self.segments:
             fa = seg.side.fields[fieldname]
             found = fa.postings(text)
@@ -228,7 +256,7 @@ class Scorer:
         With ``only`` (sorted document numbers), just those documents are looked at."""
         fieldname = q.fieldname
         words = [_bytes(w) for w in q.words]
-        if not words or any((fieldname, w) not in self.reader for w in words):
+        if not words:
             return
         for seg in self.segments:
             fa = seg.side.fields[fieldname]
@@ -236,18 +264,18 @@ class Scorer:
             ranges = [r for r in found if r is not None]
             if len(ranges) < len(found):
                 continue
-            docs = fa.docs[ranges[0][0] : ranges[0][1]]
+            docs = fa.docs[ranges[0][0] : ranges[0][1]].astype(np.int64)
             if only is not None:
                 lo, hi = np.searchsorted(only, (seg.offset, seg.offset + seg.count))
                 docs = np.intersect1d(docs, only[lo:hi] - seg.offset, assume_unique=True)
-            for a, b in ranges[1:]:
+            for a, b, _ in ranges[1:]:
                 docs = np.intersect1d(docs, fa.docs[a:b], assume_unique=True)
             if not len(docs):
                 continue
             starts = None
             shift = len(words)
-            for i, (a, b) in enumerate(ranges):
-                d, p = fa.positions(a, b, docs)
+            for i, found_i in enumerate(ranges):
+                d, p = fa.positions(found_i, docs)
                 # Occurrence i of a phrase starting at position s sits at s + i.
                 keys = np.unique((d << 32) | (p + shift - i))
                 starts = keys if starts is None else np.intersect1d(starts, keys, True)
@@ -257,10 +285,10 @@ class Scorer:
                 continue
             hits = np.unique(starts >> 32)
             s = np.zeros(len(hits), dtype=np.float64)
-            for w, (a, b) in zip(words, ranges, strict=True):
+            for w, (a, b, _) in zip(words, ranges, strict=True):
                 pdocs = fa.docs[a:b]
                 where = np.searchsorted(pdocs, hits)
-                s += self._bm25(fieldname, w, seg, fa, hits, fa.weights[a:b][where])
+                s += self._bm25(fieldname, w, seg, fa, hits, fa.tf[a:b][where])
             if q.boost != 1.0:
                 s = s * q.boost
             at = hits + seg.offset
@@ -276,7 +304,8 @@ class Scorer:
         docs: np.ndarray,
         weights: np.ndarray,
     ) -> np.ndarray:
-        """Whoosh's bm25(), operation for operation, for ``docs`` of one segment."""
+        """Whoosh's bm25(), operation for operation, for ``docs`` of one segment
+        (``weights``: their term frequencies)."""
         p = self.params
         b = p.field_b.get(fieldname, p.default_b)
         k1 = p.k1
@@ -309,10 +338,10 @@ class Scorer:
                 found = fa.find(word)
                 if found is None:
                     continue
-                a, b = found
+                a, b, _ = found
                 i = a + int(np.searchsorted(fa.docs[a:b], local))
                 if i < b and fa.docs[i] == local:
-                    for span in fa.spans(i):
+                    for span in fa.spans(found, i):
                         out[docnum][span] = term
         return out
 
@@ -327,8 +356,7 @@ class Scorer:
         """Lucene's BM25 IDF over the largest document frequency in the text fields."""
         idf = self._idf.get(text)
         if idf is None:
-            reader = self.reader
-            df = max(reader.doc_frequency(f, text) for f in self.params.text_fields)
-            n = reader.doc_count_all()
+            df = max(self.doc_frequency(f, text) for f in self.params.text_fields)
+            n = self.size
             idf = self._idf[text] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
         return idf

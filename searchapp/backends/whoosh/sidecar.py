@@ -1,26 +1,29 @@
-"""The positional half of the index: columnar postings beside each Whoosh segment.
+"""The full-text half of the index: a compact file beside each Whoosh segment.
 
-Whoosh stores each posting's positions and character spans pickled and zlib-compressed in
-blocks of 128. Reading them cost 2-3 µs a posting, so one common word (特朗普: 2,600
-postings over three fields) took more than the whole budget of a search, and phrases,
-proximity and highlighting paid it again; writing them was a third of a rebuild. So the
-Whoosh segments keep, for the full-text fields, only what Whoosh needs for BM25F (the
-documents and weights of each term, the field lengths, the stored text), and each segment
-gets a sidecar file ``<segment id>.sap`` with its full-text postings as flat arrays:
+Whoosh keeps the segments, the deletions, the ids, dates and filter fields, and the field
+lengths. Everything about the full-text fields lives in the segment's sidecar file
+``<segment id>.sap``, laid out for numpy to work on whole posting lists straight from a
+memory map (Whoosh's pickled, zlib-compressed posting blocks cost 2-3 µs a posting to
+read, more than a whole search's budget for one common word):
 
-* terms in byte order (Whoosh's order), each with a range of postings;
-* per posting: the document number (uint32), the weight (float32, the term frequency,
-  as in Whoosh's postings) and a range of occurrences;
-* per occurrence: the token position and its character span in the original text;
+* per field, the terms in byte order (Whoosh's order), each with a range of postings and
+  the index of its first occurrence;
+* per posting: the document number and the term frequency;
+* per occurrence: the token position and its character span (start, length) in the
+  original text, for phrases, proximity and whole-word highlights;
 * per document: the field's length byte (Whoosh's own lossy encoding, for BM25);
 * per document: its id and fingerprint (what ``update`` compares with the corpus);
+* the stored text of the full-text fields, in zlib blocks of about :data:`BLOCK_BYTES`;
 * the sizes of the segment's Whoosh files, to tell a truncated one before reading it.
 
-The searcher maps the file and works on whole posting lists with numpy
-(:mod:`searchapp.backends.whoosh.scorer`): terms, phrases, proximity and highlight spans. A segment
-needs its sidecar (one missing or damaged is a damaged index, to rebuild). It is named
-after its segment, so Whoosh's own clean-up deletes it with the segment, and it is written
-before the commit that makes its segment visible.
+Each integer array has the narrowest type its values need in that segment (document
+numbers and positions fit 16 bits in most segments, span lengths 8), and an occurrence's
+index is not stored per posting but summed from the term frequencies of its term's
+postings: 5 bytes an occurrence and 3-4 a posting, where 12 and 12 were spent before.
+
+A segment needs its sidecar (one missing or damaged is a damaged index, to rebuild). It is
+named after its segment, so Whoosh's own clean-up deletes it with the segment, and it is
+written before the commit that makes its segment visible.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import mmap
 import os
 import struct
 import threading
+import zlib
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from pathlib import Path
@@ -40,25 +45,45 @@ from typing import Any
 import numpy as np
 
 EXTENSION = ".sap"
-MAGIC = b"SAPOST03"
+MAGIC = b"SAPOST04"
 #: magic, then the JSON header's length; arrays start 8-byte aligned after the header.
 _PREFIX = struct.Struct("<8sI")
 _ALIGN = 8
 #: Term lookups remembered per field (a query looks up the same words for every hit).
 _FIND_CACHE = 50_000
-_ARRAYS = (  # name, dtype, length key ("terms" + 1, "postings" (+ 1), "occurrences")
-    ("term_offsets", np.uint32, "terms+1"),
-    ("term_postings", np.uint32, "terms+1"),
-    ("docs", np.uint32, "postings"),
-    ("weights", np.float32, "postings"),
-    ("post_occ", np.uint32, "postings+1"),
-    ("pos", np.uint32, "occurrences"),
-    ("start", np.uint32, "occurrences"),
-    ("end", np.uint32, "occurrences"),
-    ("lengths", np.uint8, "doc_count"),
+#: Raw bytes of stored text per compressed block. A hit shown on a page decompresses one
+#: block (about 0.1 ms); on news-hugo + news-txt (34 MB of text) blocks of about 8
+#: articles take 15.5 MB where one article a block took 21.7, and 16 articles 14.9.
+BLOCK_BYTES = 16_384
+_ZLIB_LEVEL = 6
+#: Decompressed text blocks kept per sidecar (the hits of the last few pages).
+_BLOCK_CACHE = 32
+_LENGTH = struct.Struct("<I")
+#: name, length key, fixed dtype (None: the narrowest unsigned type for the segment).
+_ARRAYS: tuple[tuple[str, str, Any], ...] = (
+    ("term_offsets", "terms+1", np.uint32),
+    ("term_postings", "terms+1", np.uint32),
+    ("term_occ", "terms+1", np.uint32),
+    ("docs", "postings", None),
+    ("tf", "postings", None),
+    ("pos", "occurrences", None),
+    ("start", "occurrences", None),
+    ("span", "occurrences", None),
+    ("lengths", "doc_count", np.uint8),
 )
 
 Token = tuple[str, int, int, int]
+#: A term found in a field: its first and past-the-last posting, and its first occurrence.
+Found = tuple[int, int, int]
+
+
+def narrow(values: np.ndarray) -> np.ndarray:
+    """``values`` (non-negative integers) in the narrowest unsigned type that holds them."""
+    top = int(values.max()) if len(values) else 0
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype, copy=False)
+    return values.astype(np.uint64, copy=False)
 
 
 class _Vocabulary(dict):
@@ -72,37 +97,100 @@ class _Vocabulary(dict):
 class _Occurrences:
     """One field's occurrences as they are added: term id, document, position, span."""
 
-    __slots__ = ("tid", "doc", "pos", "start", "end")
+    __slots__ = ("tid", "doc", "pos", "start", "span")
 
     def __init__(self) -> None:
         self.tid = array("I")
         self.doc = array("I")
         self.pos = array("I")
         self.start = array("I")
-        self.end = array("I")
+        self.span = array("I")
+
+
+def encode_texts(texts: Sequence[str]) -> bytes:
+    """One document's stored texts as one record: each a uint32 length and UTF-8."""
+    parts = []
+    for text in texts:
+        data = text.encode("utf-8", "surrogatepass")
+        parts.append(_LENGTH.pack(len(data)))
+        parts.append(data)
+    return b"".join(parts)
+
+
+def decode_texts(record: bytes | memoryview, count: int) -> tuple[str, ...]:
+    """The ``count`` texts of a record made by :func:`encode_texts`."""
+    out = []
+    at = 0
+    for _ in range(count):
+        (n,) = _LENGTH.unpack_from(record, at)
+        at += _LENGTH.size
+        out.append(bytes(record[at : at + n]).decode("utf-8", "surrogatepass"))
+        at += n
+    return tuple(out)
+
+
+def _record_end(data: bytes, at: int, count: int) -> int:
+    for _ in range(count):
+        (n,) = _LENGTH.unpack_from(data, at)
+        at += _LENGTH.size + n
+    return at
+
+
+class _TextBlocks:
+    """Stored-text records compressed in blocks as they come."""
+
+    def __init__(self) -> None:
+        self.blocks: list[bytes] = []
+        #: the number of the first document of each block
+        self.first: list[int] = []
+        self.count = 0
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def add(self, record: bytes) -> None:
+        self._pending.append(record)
+        self._size += len(record)
+        self.count += 1
+        if self._size >= BLOCK_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.first.append(self.count - len(self._pending))
+            self.blocks.append(zlib.compress(b"".join(self._pending), _ZLIB_LEVEL))
+            self._pending, self._size = [], 0
 
 
 class SidecarRecorder:
-    """Collects a segment's full-text occurrences while it is written, then the file.
+    """Collects a segment's full text while it is written, then writes the file.
 
-    Documents come from :meth:`add_tokens` (the tokens the indexer gives Whoosh) and from
-    :meth:`add_segment` (a segment Whoosh merges into this one, with its sidecar).
+    Documents come from :meth:`add_document` and :meth:`add_tokens` (what the indexer gives
+    Whoosh) and from :meth:`add_segment` (a segment Whoosh merges into this one, with its
+    sidecar).
     """
 
     def __init__(self, fields: Iterable[str]) -> None:
+        self._names = tuple(fields)
         self._vocab = _Vocabulary()
-        self._fields = {name: _Occurrences() for name in fields}
+        self._fields = {name: _Occurrences() for name in self._names}
         self._lengths: dict[str, Sequence[int] | None] = {}
         #: every document's id and fingerprint, by document number (for ``update``)
         self._ids: list[str] = []
         self._fps: list[str] = []
+        self._texts = _TextBlocks()
 
-    def add_document(self, docnum: int, doc_id: str, fingerprint: str) -> None:
-        """A new document's id and fingerprint (documents come in number order)."""
+    def add_document(
+        self, docnum: int, doc_id: str, fingerprint: str, texts: Sequence[str]
+    ) -> None:
+        """A new document's id, fingerprint and stored texts (one per field, in the order
+        the recorder was given its fields); documents come in number order."""
         if docnum != len(self._ids):
             raise ValueError(f"document {docnum} added out of order")
+        if len(texts) != len(self._names):
+            raise ValueError("one text per full-text field")
         self._ids.append(doc_id)
         self._fps.append(fingerprint)
+        self._texts.add(encode_texts(texts))
 
     def add_tokens(self, docnum: int, fieldname: str, tokens: Sequence[Token]) -> None:
         """One document's tokens for one field: (text, position, start, end)."""
@@ -114,19 +202,25 @@ class SidecarRecorder:
         occ.doc.extend(repeat(docnum, len(texts)))
         occ.pos.extend(positions)
         occ.start.extend(starts)
-        occ.end.extend(ends)
+        occ.span.extend(map(int.__sub__, ends, starts))
 
     def add_segment(self, side: Sidecar | None, docmap: np.ndarray) -> None:
         """Every live document of a merged segment; ``docmap`` maps its document numbers
         to this segment's (-1 for a deleted document)."""
         if side is None or any(name not in side.fields for name in self._fields):
             raise RuntimeError("a merged segment has no sidecar: rebuild the index")
+        if side.text_fields != self._names:
+            raise RuntimeError("a merged segment stores other fields: rebuild the index")
         live = np.flatnonzero(docmap >= 0)
         if len(live) and docmap[live[0]] != len(self._ids):
             raise ValueError("merged documents added out of order")
         ids, fps = side.doc_ids(), side.doc_fps()
         self._ids.extend(ids[i] for i in live.tolist())
         self._fps.extend(fps[i] for i in live.tolist())
+        keep_docs = docmap >= 0
+        for docnum, record in enumerate(side.records()):
+            if keep_docs[docnum]:
+                self._texts.add(record)
         for fieldname, occ in self._fields.items():
             fa = side.fields[fieldname]
             n_terms = len(fa.term_postings) - 1
@@ -137,17 +231,16 @@ class SidecarRecorder:
                 dtype=np.uint32,
                 count=n_terms,
             )
-            post_occ = fa.post_occ.astype(np.int64)
-            per_posting = np.diff(post_occ)
-            per_term = np.diff(post_occ[fa.term_postings.astype(np.int64)])
+            per_posting = fa.tf.astype(np.int64)
+            per_term: np.ndarray = np.diff(fa.term_occ.astype(np.int64))
             tid = np.repeat(term_ids, per_term)
             doc = np.repeat(docmap[fa.docs.astype(np.int64)], per_posting)
             keep = doc >= 0
             occ.tid.frombytes(tid[keep].astype(np.uint32).tobytes())
             occ.doc.frombytes(doc[keep].astype(np.uint32).tobytes())
-            occ.pos.frombytes(np.asarray(fa.pos)[keep].tobytes())
-            occ.start.frombytes(np.asarray(fa.start)[keep].tobytes())
-            occ.end.frombytes(np.asarray(fa.end)[keep].tobytes())
+            for name in ("pos", "start", "span"):
+                values = getattr(fa, name)[keep].astype(np.uint32)
+                getattr(occ, name).frombytes(values.tobytes())
 
     def set_lengths(self, fieldname: str, length_bytes: Sequence[int] | None) -> None:
         """Every document's length byte for ``fieldname``, as Whoosh wrote it (None: no
@@ -167,28 +260,14 @@ class SidecarRecorder:
             for name, occ in self._fields.items()
         }
         self._fields = {}  # the sorted arrays are all that is needed from here on
-
-    def whoosh_postings(self, fieldname: str) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        """The field's postings as Whoosh's writer takes them, in (term, document) order:
-        (field, term, document, weight, value). The value is what Whoosh's ``Frequency``
-        format stores, the term frequency as a big-endian uint32; the positions live in
-        the sidecar."""
-        arrays = self._arrays[fieldname]
-        blob = arrays["blob"]
-        offsets = arrays["term_offsets"].tolist()
-        bounds = arrays["term_postings"].tolist()
-        docs = arrays["docs"].tolist()
-        weights = arrays["weights"].tolist()
-        values = arrays["weights"].astype(">u4").tobytes()
-        for i in range(len(bounds) - 1):
-            term = blob[offsets[i] : offsets[i + 1]]
-            for j in range(bounds[i], bounds[i + 1]):
-                yield fieldname, term, docs[j], weights[j], values[4 * j : 4 * j + 4]
+        self._texts.flush()
 
     def write(self, path: Path, files: dict[str, int] | None = None) -> None:
         """Write the sidecar (after :meth:`finish`); ``files`` are the segment's Whoosh
         files and their sizes, recorded so a reader can tell a truncated or missing file
         before it reads a posting from it."""
+        if self._texts.count != self._doc_count:
+            raise ValueError("every document needs its stored texts")
         header: dict[str, Any] = {"doc_count": self._doc_count, "files": files or {}, "fields": {}}
         chunks: list[bytes] = []
         offset = 0
@@ -211,17 +290,30 @@ class SidecarRecorder:
             documents[f"{key}_len"] = len(blob)
             documents[f"{key}_offsets"] = put(offsets.tobytes())
         header["documents"] = documents
+        blocks = self._texts
+        block_first = np.array([*blocks.first, blocks.count], dtype=np.uint32)
+        block_offsets = np.zeros(len(blocks.blocks) + 1, dtype=np.uint64)
+        block_offsets[1:] = np.cumsum([len(b) for b in blocks.blocks], dtype=np.uint64)
+        header["texts"] = {
+            "fields": list(self._names),
+            "blocks": len(blocks.blocks),
+            "first": put(block_first.tobytes()),
+            "offsets": put(block_offsets.tobytes()),
+            "data": put(b"".join(blocks.blocks)),
+        }
         for name, arrays in self._arrays.items():
-            info: dict[str, int] = {
+            info: dict[str, Any] = {
                 "terms": len(arrays["term_postings"]) - 1,
                 "postings": len(arrays["docs"]),
                 "occurrences": len(arrays["pos"]),
                 "blob_len": len(arrays["blob"]),
+                "dtypes": {a: arrays[a].dtype.str for a, _, _ in _ARRAYS},
             }
             for key in ("blob", *(a for a, _, _ in _ARRAYS)):
                 data = arrays[key]
                 info[key] = put(data if isinstance(data, bytes) else data.tobytes())
             header["fields"][name] = info
+        header["size"] = offset
         head = json.dumps(header).encode("utf-8")
         prefix = _PREFIX.pack(MAGIC, len(head)) + head
         prefix += b"\0" * (-len(prefix) % _ALIGN)
@@ -264,7 +356,7 @@ def _field_arrays(
     post_start = (
         np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if n else np.zeros(0, int)
     )
-    post_occ = np.append(post_start, n).astype(np.uint32)
+    post_occ = np.append(post_start, n).astype(np.int64)
     post_rank = term_rank[post_start]
     term_start = (
         np.flatnonzero(np.concatenate(([True], post_rank[1:] != post_rank[:-1])))
@@ -284,12 +376,12 @@ def _field_arrays(
         "blob": b"".join(encoded),
         "term_offsets": term_offsets,
         "term_postings": term_postings,
-        "docs": doc[post_start].astype(np.uint32),
-        "weights": np.diff(post_occ).astype(np.float32),
-        "post_occ": post_occ,
-        "pos": np.frombuffer(occ.pos, dtype=np.uint32)[order],
-        "start": np.frombuffer(occ.start, dtype=np.uint32)[order],
-        "end": np.frombuffer(occ.end, dtype=np.uint32)[order],
+        "term_occ": post_occ[term_postings.astype(np.int64)].astype(np.uint32),
+        "docs": narrow(doc[post_start]),
+        "tf": narrow(np.diff(post_occ)),
+        "pos": narrow(np.frombuffer(occ.pos, dtype=np.uint32)[order]),
+        "start": narrow(np.frombuffer(occ.start, dtype=np.uint32)[order]),
+        "span": narrow(np.frombuffer(occ.span, dtype=np.uint32)[order]),
         "lengths": lengths,
     }
 
@@ -323,28 +415,31 @@ class FieldArrays:
     # The arrays of _ARRAYS, mapped from the file.
     term_offsets: np.ndarray
     term_postings: np.ndarray
+    term_occ: np.ndarray
     docs: np.ndarray
-    weights: np.ndarray
-    post_occ: np.ndarray
+    tf: np.ndarray
     pos: np.ndarray
     start: np.ndarray
-    end: np.ndarray
+    span: np.ndarray
     lengths: np.ndarray
 
-    def __init__(self, buf: Any, base: int, info: dict[str, int], doc_count: int) -> None:
+    def __init__(self, buf: Any, base: int, info: dict[str, Any], doc_count: int) -> None:
         sizes = {
             "terms+1": info["terms"] + 1,
             "postings": info["postings"],
-            "postings+1": info["postings"] + 1,
             "occurrences": info["occurrences"],
             "doc_count": doc_count,
         }
-        for name, dtype, size in _ARRAYS:
+        dtypes = info["dtypes"]
+        for name, size, fixed in _ARRAYS:
+            dtype = np.dtype(dtypes[name])
+            if fixed is not None and dtype != np.dtype(fixed):
+                raise ValueError(f"sidecar array {name} has type {dtype}")
             arr = np.frombuffer(buf, dtype=dtype, count=sizes[size], offset=base + info[name])
             setattr(self, name, arr)
         self._starts = _uint32_view(self.term_postings)
-        self._found: dict[bytes, tuple[int, int] | None] = {}
-        self._occ = _uint32_view(self.post_occ)
+        self._first_occ = _uint32_view(self.term_occ)
+        self._found: dict[bytes, Found | None] = {}
         at = base + info["blob"]
         self._terms = _Terms(
             bytes(buf[at : at + info["blob_len"]]), _uint32_view(self.term_offsets)
@@ -354,8 +449,9 @@ class FieldArrays:
         """The ``i``-th term in byte order."""
         return self._terms[i]
 
-    def find(self, term: bytes) -> tuple[int, int] | None:
-        """The range of postings of ``term``, or None when the field does not have it."""
+    def find(self, term: bytes) -> Found | None:
+        """``term``'s postings (first, past the last) and its first occurrence, or None
+        when the field does not have it."""
         try:
             return self._found[term]
         except KeyError:
@@ -364,7 +460,7 @@ class FieldArrays:
         i = bisect.bisect_left(terms, term)
         found = None
         if i < len(terms) and terms[i] == term:
-            found = self._starts[i], self._starts[i + 1]
+            found = self._starts[i], self._starts[i + 1], self._first_occ[i]
         if len(self._found) >= _FIND_CACHE:
             self._found.clear()
         self._found[term] = found
@@ -376,32 +472,37 @@ class FieldArrays:
         return [terms[i] for i in range(len(terms))], np.diff(self.term_postings.astype(np.int64))
 
     def postings(self, term: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-        """(document numbers, weights) of ``term``, or None."""
+        """(document numbers, term frequencies) of ``term``, or None."""
         found = self.find(term)
         if found is None:
             return None
-        a, b = found
-        return self.docs[a:b], self.weights[a:b]
+        a, b, _ = found
+        return self.docs[a:b], self.tf[a:b]
 
-    def spans(self, posting: int) -> list[tuple[int, int]]:
-        """The character spans of one posting's occurrences."""
-        a, b = self._occ[posting], self._occ[posting + 1]
-        return list(zip(self.start[a:b].tolist(), self.end[a:b].tolist(), strict=True))
+    def spans(self, found: Found, posting: int) -> list[tuple[int, int]]:
+        """The character spans of the occurrences of one posting of the term ``found``."""
+        a, _, first = found
+        first += int(self.tf[a:posting].sum(dtype=np.int64))
+        last = first + int(self.tf[posting])
+        starts = self.start[first:last].astype(np.int64)
+        ends = starts + self.span[first:last]
+        return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
-    def positions(self, first: int, last: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(document, position) of every occurrence in postings ``first``..``last`` whose
-        document is in the sorted array ``docs``."""
-        pdocs = self.docs[first:last]
-        keep = np.flatnonzero(np.isin(pdocs, docs, assume_unique=True)) + first
+    def positions(self, found: Found, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of every occurrence of the term ``found`` in the
+        documents of the sorted array ``docs``."""
+        a, b, first = found
+        pdocs = self.docs[a:b]
+        keep = np.flatnonzero(np.isin(pdocs, docs, assume_unique=True))
         if not len(keep):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        occ = self.post_occ
-        starts = occ[keep].astype(np.int64)
-        counts = occ[keep + 1].astype(np.int64) - starts
+        tf = self.tf[a:b].astype(np.int64)
+        counts = tf[keep]
+        starts = (np.cumsum(tf) + (first - tf))[keep]  # each posting's first occurrence
         total = int(counts.sum())
         # Gather the ragged occurrence ranges without a Python loop.
         index = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-        return np.repeat(self.docs[keep].astype(np.int64), counts), self.pos[index].astype(np.int64)
+        return np.repeat(pdocs[keep].astype(np.int64), counts), self.pos[index].astype(np.int64)
 
 
 class Sidecar:
@@ -419,6 +520,8 @@ class Sidecar:
         header = json.loads(bytes(self._map[_PREFIX.size : _PREFIX.size + head_len]))
         base = _PREFIX.size + head_len
         base += -base % _ALIGN
+        if base + header["size"] > size:
+            raise ValueError("sidecar truncated")
         self.doc_count: int = header["doc_count"]
         #: the segment's Whoosh files and their sizes when it was written
         self.files: dict[str, int] = header.get("files", {})
@@ -429,8 +532,19 @@ class Sidecar:
         self._base = base
         self._documents: dict[str, int] = header["documents"]
         self._strings: dict[str, list[str]] = {}
-        if base + self._documents["fps_offsets"] + 4 * (self.doc_count + 1) > size:
-            raise ValueError("sidecar truncated")
+        texts = header["texts"]
+        #: the fields whose text is stored here, in the order :meth:`texts` gives them
+        self.text_fields: tuple[str, ...] = tuple(texts["fields"])
+        n_blocks = texts["blocks"]
+        self._block_first = np.frombuffer(
+            self._map, np.uint32, n_blocks + 1, base + texts["first"]
+        ).tolist()
+        self._block_offsets = np.frombuffer(
+            self._map, np.uint64, n_blocks + 1, base + texts["offsets"]
+        ).tolist()
+        self._block_data = base + texts["data"]
+        self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self._blocks_lock = threading.Lock()
 
     def doc_ids(self) -> list[str]:
         """Every document's id, by document number (deleted ones included)."""
@@ -439,6 +553,47 @@ class Sidecar:
     def doc_fps(self) -> list[str]:
         """Every document's fingerprint (modification time, size, checksum)."""
         return self._read_strings("fps")
+
+    def texts(self, docnum: int) -> tuple[str, ...]:
+        """The stored texts of document ``docnum``, one per field of :attr:`text_fields`."""
+        if not 0 <= docnum < self.doc_count:
+            raise IndexError(f"no document {docnum} in this segment")
+        block = bisect.bisect_right(self._block_first, docnum) - 1
+        data = self._block(block)
+        count = len(self.text_fields)
+        at = 0
+        for _ in range(docnum - self._block_first[block]):
+            at = _record_end(data, at, count)
+        return decode_texts(memoryview(data)[at:], count)
+
+    def records(self) -> Iterator[bytes]:
+        """Every document's stored-text record, in document order (for a merge)."""
+        count = len(self.text_fields)
+        for block in range(len(self._block_first) - 1):
+            data = self._decompress(block)
+            at = 0
+            for _ in range(self._block_first[block + 1] - self._block_first[block]):
+                end = _record_end(data, at, count)
+                yield data[at:end]
+                at = end
+
+    def _decompress(self, block: int) -> bytes:
+        a = self._block_data + self._block_offsets[block]
+        b = self._block_data + self._block_offsets[block + 1]
+        return zlib.decompress(self._map[a:b])
+
+    def _block(self, block: int) -> bytes:
+        with self._blocks_lock:
+            data = self._blocks.get(block)
+            if data is not None:
+                self._blocks.move_to_end(block)
+                return data
+        data = self._decompress(block)
+        with self._blocks_lock:
+            self._blocks[block] = data
+            if len(self._blocks) > _BLOCK_CACHE:
+                self._blocks.popitem(last=False)
+        return data
 
     def _read_strings(self, key: str) -> list[str]:
         if key not in self._strings:

@@ -13,10 +13,9 @@ parent, which holds the locks, commits all the segments in one new TOC (no merge
 that single commit readers see the old index; a killed rebuild leaves only unreferenced
 segment files behind, which the next commit deletes.
 
-The writer (:class:`_Writer`) is fed the tokens directly. Of the full-text fields it gives
-Whoosh the documents and weights of each term (what BM25F needs); their positions and
-character spans go to the segment's sidecar (:mod:`.sidecar`), written from the same
-sorted arrays.
+The writer (:class:`_Writer`) is fed the tokens directly. Of the full-text fields Whoosh
+gets only each document's field length; their postings, positions, character spans and
+text go to the segment's sidecar (:mod:`.sidecar`).
 """
 
 from __future__ import annotations
@@ -134,9 +133,9 @@ def _fields(prepared: Prepared) -> dict[str, Any]:
         "thumbnail": doc.thumbnail,
     }
     for name in TEXT_FIELDS:
-        text = getattr(doc, name)
-        values[name] = Pretokenized(text, tokens[name])
-        values[f"_stored_{name}"] = text  # store a plain str, not the token list
+        # Indexed for the field length only: the postings, positions and the text itself
+        # go to the sidecar.
+        values[name] = Pretokenized(getattr(doc, name), tokens[name])
     # Whoosh rejects None for some field types; empty strings index nothing.
     return {k: v for k, v in values.items() if v is not None and v != ""}
 
@@ -212,15 +211,16 @@ class _Writer(SegmentWriter):
         add_post = self.pool.add
         docnum = self.docnum
         recorder = self.recorder
-        recorder.add_document(docnum, fields["id"], fingerprint(prepared[0]))
+        doc = prepared[0]
+        texts = tuple(getattr(doc, name) or "" for name in TEXT_FIELDS)
+        recorder.add_document(docnum, fields["id"], fingerprint(doc), texts)
         perdoc.start_doc(docnum)
-        for name in sorted(n for n in fields if not n.startswith("_")):
+        for name in sorted(fields):
             value = fields[name]
             fieldobj = schema[name]
             length = 0
             if isinstance(value, Pretokenized):
-                # Full text: its postings are written from the recorder at the end (the
-                # documents and weights to Whoosh, everything to the sidecar).
+                # Full text: only the sidecar has its postings.
                 recorder.add_tokens(docnum, name, value.tokens)
                 length = len(value.tokens)
             elif fieldobj.indexed:
@@ -229,8 +229,8 @@ class _Writer(SegmentWriter):
                     if scorable:
                         length += freq
                     add_post((name, tbytes, docnum, weight, vbytes))
-            stored = fields.get(f"_stored_{name}", value)
-            perdoc.add_field(name, fieldobj, stored if fieldobj.stored else None, length)
+            stored = value if fieldobj.stored else None
+            perdoc.add_field(name, fieldobj, stored, length)
             column = fieldobj.column_type
             if column and stored is not None:
                 perdoc.add_column_value(name, column, fieldobj.to_column_value(stored))
@@ -250,9 +250,7 @@ class _Writer(SegmentWriter):
         for name in TEXT_FIELDS:
             recorder.set_lengths(name, lengths.length_bytes(name))
         recorder.finish(self.docnum)
-        # The pool holds the other fields' postings, and the full-text postings of merged
-        # segments, which the recorder has too (with their positions): take those from it.
-        postings = _in_field_order(self.pool.iter_postings(), recorder)
+        postings = _other_fields(self.pool.iter_postings())
         self.fieldwriter.add_postings(self.schema, lengths, postings)
         self.fieldwriter.close()
         pdr.close()
@@ -280,21 +278,12 @@ class _Writer(SegmentWriter):
         return self._finalize_segment()
 
 
-def _in_field_order(
-    pool: Iterator[tuple[Any, ...]], recorder: sidecar.SidecarRecorder
-) -> Iterator[tuple[Any, ...]]:
-    """The pool's postings of the other fields with the recorder's full-text postings,
-    all in field order as Whoosh's writer needs them. The pool's own full-text postings
-    (of merged segments) are dropped: the recorder has them too, with positions."""
-    waiting = sorted(TEXT_FIELDS)
+def _other_fields(pool: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The pool's postings of the fields Whoosh indexes. Full-text postings can only come
+    from segments of an older layout merged in (the store refuses those): dropped."""
     for posting in pool:
-        fieldname = posting[0]
-        while waiting and waiting[0] < fieldname:
-            yield from recorder.whoosh_postings(waiting.pop(0))
-        if fieldname not in TEXT_FIELDS:
+        if posting[0] not in TEXT_FIELDS:
             yield posting
-    for name in waiting:
-        yield from recorder.whoosh_postings(name)
 
 
 def _check_schema(schema: Any) -> None:
