@@ -167,6 +167,28 @@ def assert_same_as_reference(engine: Engine) -> int:
     return compared
 
 
+def assert_filters_and_dates_as_indexed(engine: Engine) -> None:
+    """The sidecars' filter postings and dates are Whoosh's filter postings and the
+    stored dates, document for document (after merges and deletions too)."""
+    with engine.pinned():
+        view = engine.view()
+        reader, live = view.reader, view.scorer.live
+        for fieldname in ("categories", "tags", "source", "lang", "script"):
+            ours = {
+                v: sorted(d[live[d]].tolist()) for v, d in view._postings_arrays(fieldname).items()
+            }
+            whoosh = {
+                v: sorted(n for n in reader.postings(fieldname, v).all_ids() if live[n])
+                for v in reader.field_terms(fieldname)
+            }
+            assert {v: d for v, d in ours.items() if d} == {v: d for v, d in whoosh.items() if d}
+        dates = view._dates()
+        for docnum in reader.all_doc_ids():
+            when = reader.stored_fields(docnum).get("date")
+            want = view.searcher.schema["date"].to_column_value(when) if when else 0
+            assert dates[docnum] == want, docnum
+
+
 def sidecars(index: Path) -> list[Path]:
     return sorted(store.generation_folder(index).glob(f"*{sidecar.EXTENSION}"))
 
@@ -185,6 +207,7 @@ def test_every_segment_has_a_sidecar_that_is_used(corpus: Path, index: Path) -> 
         scorer = engine.view().scorer
         assert [seg.side is not None for seg in scorer.segments] == [True]
     assert assert_same_as_reference(engine) > 100
+    assert_filters_and_dates_as_indexed(engine)
 
 
 def test_multi_segment_index_with_deletions_and_a_merge(corpus: Path, index: Path) -> None:
@@ -213,6 +236,7 @@ def test_multi_segment_index_with_deletions_and_a_merge(corpus: Path, index: Pat
         assert len(counts) < 8  # eight commits: some of their segments were merged
         assert all(seg.side is not None for seg in scorer.segments)
     assert assert_same_as_reference(engine) > 100
+    assert_filters_and_dates_as_indexed(engine)
     page = engine.search("英伟达芯片")
     assert "tech/chips.md" not in [h.id for h in page.hits]
     assert "extra.txt" in [h.id for h in page.hits]

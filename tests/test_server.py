@@ -7,7 +7,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from conftest import engine_for
 
 from searchapp.backends.whoosh import backend as whoosh_backend
@@ -47,13 +46,17 @@ def test_threads_share_what_is_derived_from_the_index(
     corpus, index = built
     engine = engine_for(corpus, index)
     built_dates = []
-    real = whoosh_backend._DateColumn.array
+    real = whoosh_backend.WhooshBackend.derived
 
-    def counting(self) -> np.ndarray:
-        built_dates.append(threading.current_thread().name)
-        return real(self)
+    def counting(self, reader, what, build):
+        def counted():
+            if what == ("dates",):
+                built_dates.append(threading.current_thread().name)
+            return build()
 
-    monkeypatch.setattr(whoosh_backend._DateColumn, "array", counting)
+        return real(self, reader, what, counted)
+
+    monkeypatch.setattr(whoosh_backend.WhooshBackend, "derived", counting)
     results = []
 
     def search() -> None:

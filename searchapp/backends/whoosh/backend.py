@@ -448,15 +448,14 @@ class WhooshView:
 
     def _field_values(self, fieldname: str) -> dict[str, tuple[str, ...]]:
         """lowercased value -> the values as indexed (lang keeps zh-CN's case, tags don't)."""
-        reader = self.reader
 
         def build() -> dict[str, tuple[str, ...]]:
             values: dict[str, list[str]] = {}
-            for value in reader.field_terms(fieldname) if fieldname in reader.schema else ():
+            for value in sorted(self._postings_arrays(fieldname)):
                 values.setdefault(value.lower(), []).append(value)
             return {k: tuple(v) for k, v in values.items()}
 
-        return self.backend.derived(reader, ("values", fieldname), build)
+        return self.backend.derived(self.reader, ("values", fieldname), build)
 
     def _keyword_query(self, fieldname: str, value: str) -> Q.Query:
         """Match a filter value whatever its case; a value not in the index matches nothing."""
@@ -468,24 +467,27 @@ class WhooshView:
         return Q.Term(fieldname, found[0])
 
     def _postings_arrays(self, fieldname: str) -> dict[str, np.ndarray]:
-        """value -> its live documents' numbers, cached for the generation."""
-        reader = self.reader
+        """value -> its documents' numbers (deleted ones included), from the sidecars;
+        joined once per generation."""
 
         def build() -> dict[str, np.ndarray]:
-            arrays = {}
-            if fieldname in reader.schema:
-                for value in reader.field_terms(fieldname):
-                    ids = reader.postings(fieldname, value).all_ids()
-                    arrays[value] = np.fromiter(ids, dtype=np.int64)
-            return arrays
+            parts: dict[str, list[np.ndarray]] = {}
+            for seg in self.scorer.segments:
+                for value, docs in seg.side.filter_postings(fieldname).items():
+                    parts.setdefault(value, []).append(docs.astype(np.int64) + seg.offset)
+            return {v: np.concatenate(p) if len(p) > 1 else p[0] for v, p in parts.items()}
 
-        return self.backend.derived(reader, ("postings", fieldname), build)
+        return self.backend.derived(self.reader, ("postings", fieldname), build)
 
     def _dates(self) -> np.ndarray:
-        """Every document's raw date value (0 when undated), by document number."""
-        return self.backend.derived(
-            self.reader, ("dates",), lambda: _DateColumn(self.searcher).array()
-        )
+        """Every document's date as a number (0 when undated), by document number, from
+        the sidecars."""
+
+        def build() -> np.ndarray:
+            parts = [seg.side.dates for seg in self.scorer.segments]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+        return self.backend.derived(self.reader, ("dates",), build)
 
     def _keyword_mask(self, fieldname: str, value: str) -> np.ndarray:
         mask = np.zeros(self.reader.doc_count_all(), dtype=bool)
@@ -682,51 +684,11 @@ class WhooshView:
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         """First and last article dates."""
-        dates = _DateColumn(self.searcher)
-        real = [v for v in (dates[n] for n in self.reader.all_doc_ids()) if v]
-        if not real:
+        dates = self._dates()[self.scorer.live]
+        real = dates[dates != 0]
+        if not len(real):
             return None, None
-        return _from_column(min(real)), _from_column(max(real))
-
-
-class _DateColumn:
-    """Raw date column values (microsecond counts); 0 for an undated document."""
-
-    MISSING = 2**64 - 1
-
-    def __init__(self, searcher: WhooshSearcher) -> None:
-        # Per segment: Whoosh's MultiReader.column_reader leaves out segments that have no
-        # date column (every article in them undated) and then maps the remaining
-        # segments' documents to the wrong reader, or past the end of its list.
-        self._offsets: list[int] = []
-        self._cols: list[Any] = []
-        self._sizes: list[int] = []
-        for sub, offset in searcher.leaf_searchers():
-            reader = sub.reader()
-            has = reader.has_column("date")
-            self._offsets.append(offset)
-            self._sizes.append(reader.doc_count_all())
-            self._cols.append(reader.column_reader("date", translate=False) if has else None)
-
-    def __getitem__(self, docnum: int) -> int:
-        i = bisect.bisect_right(self._offsets, docnum) - 1
-        col = self._cols[i]
-        if col is None:
-            return 0
-        value = col[docnum - self._offsets[i]]
-        return 0 if value == self.MISSING else int(value)
-
-    def array(self) -> np.ndarray:
-        """Every document's value, by document number, as int64 (0: undated)."""
-        parts = []
-        for col, size in zip(self._cols, self._sizes, strict=True):
-            if col is None:
-                parts.append(np.zeros(size, dtype=np.int64))
-                continue
-            raw = np.fromiter(iter(col), dtype=np.uint64, count=size)
-            raw[raw == self.MISSING] = 0
-            parts.append(raw.astype(np.int64))
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return _from_column(int(real.min())), _from_column(int(real.max()))
 
 
 def _from_column(value: int) -> datetime | None:

@@ -14,7 +14,7 @@ from searchapp.backends.whoosh.tokenizer import ChineseTokenizer
 from searchapp.fields import FILTER_FIELDS, TEXT_FIELDS
 from searchapp.text.analysis import ANALYZER_VERSION
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 INDEX_NAME = "MAIN"
 __all__ = ["FILTER_FIELDS", "TEXT_FIELDS", "build_schema", "index_version"]
 
@@ -27,9 +27,10 @@ def index_version() -> str:
 def build_schema() -> Schema:
     """A fresh schema object (analyzer instances are not shared between schemas)."""
     text = ChineseTokenizer()
-    date = DATETIME(stored=True, sortable=True)
-    # A column only: filters and sorting read the column; indexed, every date would add
-    # a dozen trie terms (43k terms, 110k postings for 13.8k articles) that no query uses.
+    date = DATETIME(stored=True)
+    # Stored only: the sidecar has every document's date for filters and sorting; indexed,
+    # every date added a dozen trie terms (43k terms, 110k postings for 13.8k articles)
+    # that no query used.
     date.indexed = False
     return Schema(
         id=ID(stored=True, unique=True),

@@ -12,7 +12,9 @@ read, more than a whole search's budget for one common word):
 * per occurrence: the token position and its character span (start, length) in the
   original text, for phrases, proximity and whole-word highlights;
 * per document: the field's length byte (Whoosh's own lossy encoding, for BM25);
-* per document: its id and fingerprint (what ``update`` compares with the corpus);
+* per document: its id and fingerprint (what ``update`` compares with the corpus), and
+  its date (the filters and date sorting read it);
+* per filter field: its values, each with the documents that have it (filters, facets);
 * the stored text of the full-text fields, in zlib blocks of about :data:`BLOCK_BYTES`;
 * the sizes of the segment's Whoosh files, to tell a truncated one before reading it.
 
@@ -37,7 +39,7 @@ import threading
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,7 @@ from typing import Any
 import numpy as np
 
 EXTENSION = ".sap"
-MAGIC = b"SAPOST04"
+MAGIC = b"SAPOST05"
 #: magic, then the JSON header's length; arrays start 8-byte aligned after the header.
 _PREFIX = struct.Struct("<8sI")
 _ALIGN = 8
@@ -177,20 +179,37 @@ class SidecarRecorder:
         #: every document's id and fingerprint, by document number (for ``update``)
         self._ids: list[str] = []
         self._fps: list[str] = []
+        self._dates = array("q")
+        #: filter field -> value -> its documents
+        self._filters: dict[str, dict[str, list[int]]] = {}
         self._texts = _TextBlocks()
 
     def add_document(
-        self, docnum: int, doc_id: str, fingerprint: str, texts: Sequence[str]
+        self,
+        docnum: int,
+        doc_id: str,
+        fingerprint: str,
+        texts: Sequence[str],
+        date: int = 0,
+        filters: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
-        """A new document's id, fingerprint and stored texts (one per field, in the order
-        the recorder was given its fields); documents come in number order."""
+        """A new document: its id, fingerprint, stored texts (one per field, in the order
+        the recorder was given its fields), date (a positive number, 0 when undated) and
+        filter values by field; documents come in number order."""
         if docnum != len(self._ids):
             raise ValueError(f"document {docnum} added out of order")
         if len(texts) != len(self._names):
             raise ValueError("one text per full-text field")
         self._ids.append(doc_id)
         self._fps.append(fingerprint)
+        self._dates.append(date)
         self._texts.add(encode_texts(texts))
+        for fieldname, values in (filters or {}).items():
+            by_value = self._filters.setdefault(fieldname, {})
+            for value in values:
+                docs = by_value.setdefault(value, [])
+                if not docs or docs[-1] != docnum:
+                    docs.append(docnum)
 
     def add_tokens(self, docnum: int, fieldname: str, tokens: Sequence[Token]) -> None:
         """One document's tokens for one field: (text, position, start, end)."""
@@ -217,6 +236,14 @@ class SidecarRecorder:
         ids, fps = side.doc_ids(), side.doc_fps()
         self._ids.extend(ids[i] for i in live.tolist())
         self._fps.extend(fps[i] for i in live.tolist())
+        self._dates.frombytes(side.dates[live].astype(np.int64).tobytes())
+        for fieldname in side.filter_fields():
+            by_value = self._filters.setdefault(fieldname, {})
+            for value, docs in side.filter_postings(fieldname).items():
+                moved = docmap[docs.astype(np.int64)]
+                moved = moved[moved >= 0]
+                if len(moved):
+                    by_value.setdefault(value, []).extend(moved.tolist())
         keep_docs = docmap >= 0
         for docnum, record in enumerate(side.records()):
             if keep_docs[docnum]:
@@ -289,7 +316,26 @@ class SidecarRecorder:
             documents[key] = put(blob)
             documents[f"{key}_len"] = len(blob)
             documents[f"{key}_offsets"] = put(offsets.tobytes())
+        documents["dates"] = put(np.asarray(self._dates, dtype=np.int64).tobytes())
         header["documents"] = documents
+        filters: dict[str, dict[str, Any]] = {}
+        for fieldname, by_value in sorted(self._filters.items()):
+            values = sorted(by_value)
+            blob, offsets = _strings(values)
+            counts = [len(by_value[v]) for v in values]
+            bounds = np.zeros(len(values) + 1, dtype=np.uint32)
+            bounds[1:] = np.cumsum(counts, dtype=np.int64)
+            docs = narrow(np.array([d for v in values for d in by_value[v]], dtype=np.int64))
+            filters[fieldname] = {
+                "values": len(values),
+                "blob": put(blob),
+                "blob_len": len(blob),
+                "offsets": put(offsets.tobytes()),
+                "bounds": put(bounds.tobytes()),
+                "docs": put(docs.tobytes()),
+                "docs_dtype": docs.dtype.str,
+            }
+        header["filters"] = filters
         blocks = self._texts
         block_first = np.array([*blocks.first, blocks.count], dtype=np.uint32)
         block_offsets = np.zeros(len(blocks.blocks) + 1, dtype=np.uint64)
@@ -532,6 +578,11 @@ class Sidecar:
         self._base = base
         self._documents: dict[str, int] = header["documents"]
         self._strings: dict[str, list[str]] = {}
+        #: every document's date (a positive number; 0 when undated), by document number
+        self.dates = np.frombuffer(
+            self._map, np.int64, self.doc_count, base + self._documents["dates"]
+        )
+        self._filters: dict[str, dict[str, Any]] = header["filters"]
         texts = header["texts"]
         #: the fields whose text is stored here, in the order :meth:`texts` gives them
         self.text_fields: tuple[str, ...] = tuple(texts["fields"])
@@ -553,6 +604,27 @@ class Sidecar:
     def doc_fps(self) -> list[str]:
         """Every document's fingerprint (modification time, size, checksum)."""
         return self._read_strings("fps")
+
+    def filter_fields(self) -> list[str]:
+        """The filter fields some document of the segment has a value of."""
+        return list(self._filters)
+
+    def filter_postings(self, fieldname: str) -> dict[str, np.ndarray]:
+        """value -> the documents (deleted ones included) that have it in ``fieldname``."""
+        info = self._filters.get(fieldname)
+        if info is None:
+            return {}
+        base, n = self._base, info["values"]
+        blob = bytes(self._map[base + info["blob"] : base + info["blob"] + info["blob_len"]])
+        offsets = np.frombuffer(self._map, np.uint32, n + 1, base + info["offsets"]).tolist()
+        bounds = np.frombuffer(self._map, np.uint32, n + 1, base + info["bounds"]).tolist()
+        docs = np.frombuffer(
+            self._map, np.dtype(info["docs_dtype"]), bounds[-1], base + info["docs"]
+        )
+        return {
+            blob[offsets[i] : offsets[i + 1]].decode("utf-8"): docs[bounds[i] : bounds[i + 1]]
+            for i in range(n)
+        }
 
     def texts(self, docnum: int) -> tuple[str, ...]:
         """The stored texts of document ``docnum``, one per field of :attr:`text_fields`."""

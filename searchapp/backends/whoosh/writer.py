@@ -212,8 +212,7 @@ class _Writer(SegmentWriter):
         docnum = self.docnum
         recorder = self.recorder
         doc = prepared[0]
-        texts = tuple(getattr(doc, name) or "" for name in TEXT_FIELDS)
-        recorder.add_document(docnum, fields["id"], fingerprint(doc), texts)
+        filters: dict[str, list[str]] = {}
         perdoc.start_doc(docnum)
         for name in sorted(fields):
             value = fields[name]
@@ -225,16 +224,25 @@ class _Writer(SegmentWriter):
                 length = len(value.tokens)
             elif fieldobj.indexed:
                 scorable = fieldobj.scorable
+                terms = filters[name] = []
                 for tbytes, freq, weight, vbytes in fieldobj.index(value):
                     if scorable:
                         length += freq
                     add_post((name, tbytes, docnum, weight, vbytes))
+                    terms.append(tbytes.decode("utf-8"))
             stored = value if fieldobj.stored else None
             perdoc.add_field(name, fieldobj, stored, length)
             column = fieldobj.column_type
             if column and stored is not None:
                 perdoc.add_column_value(name, column, fieldobj.to_column_value(stored))
         perdoc.finish_doc()
+        # The sidecar keeps the filter values as Whoosh indexed them, and the date as a
+        # number, for the filters, facets and date order (no process reads them back out
+        # of Whoosh's postings and columns).
+        date = schema["date"].to_column_value(doc.date) if doc.date is not None else 0
+        texts = tuple(getattr(doc, name) or "" for name in TEXT_FIELDS)
+        filters.pop("id", None)
+        recorder.add_document(docnum, doc.id, fingerprint(doc), texts, date, filters)
         self._added = True
         self.docnum += 1
 
