@@ -98,3 +98,27 @@ def test_metrics() -> None:
     assert bench_eval.metrics(["x", "a"], rel)["mrr@10"] == 0.5
     assert bench_eval.metrics(["a"], rel)["ndcg@10"] == 1.0
     assert bench_eval.metrics(["x"] * 5, rel)["recall@100"] == 0.0
+
+
+def test_memory_reports_each_gunicorn_worker(
+    built: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import sys
+
+    from bench import memory
+
+    corpus, index = built
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = ["memory", "--index", str(index), "--corpus", str(corpus)]
+    monkeypatch.setattr(sys, "argv", [*argv, "--port", str(port), "--limit", "10"])
+    memory.main()
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "MB" in line]
+    assert len(rows) == 2  # one line per worker
+    for row in rows:
+        rss_after = float(row.split("|")[3].split()[0])
+        private = float(row.split("|")[5].split()[0])
+        assert 0 < private <= rss_after
