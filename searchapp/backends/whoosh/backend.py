@@ -625,12 +625,8 @@ class WhooshView:
     def term_stats(self, field: str, terms: Iterable[str]) -> dict[str, tuple[int, int]]:
         """term -> (document frequency, collection frequency) in ``field``."""
         if field in TEXT_FIELDS:
-            scorer = self.scorer
-            return {
-                t: (scorer.doc_frequency(field, t), scorer.frequency(field, t))
-                for t in terms
-                if scorer.has(field, t)
-            }
+            stats = {t: self.scorer.term_stats(field, t) for t in terms}
+            return {t: s for t, s in stats.items() if s[0]}
         reader = self.reader
         return {
             t: (reader.doc_frequency(field, t), int(reader.frequency(field, t)))

@@ -90,7 +90,7 @@ class Scorer:
         self._subsearchers = [sub for sub, _ in searcher.leaf_searchers()]
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._idf: dict[bytes, float] = {}
-        self._df: dict[tuple[str, bytes], int] = {}
+        self._stats: dict[tuple[str, bytes], tuple[int, int]] = {}
         self._avg: dict[str, float] = {}
 
     # -- public ----------------------------------------------------------------------
@@ -202,31 +202,28 @@ class Scorer:
 
     def has(self, fieldname: str, text: str | bytes) -> bool:
         """True when some segment's ``fieldname`` has the term ``text``."""
-        return self.doc_frequency(fieldname, text) > 0
+        return self.term_stats(fieldname, text)[0] > 0
 
     def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
         """How many documents (deleted ones not yet merged away included, as in Whoosh)
         have ``text`` in ``fieldname``."""
+        return self.term_stats(fieldname, text)[0]
+
+    def term_stats(self, fieldname: str, text: str | bytes) -> tuple[int, int]:
+        """(document frequency, collection frequency) of ``text`` in ``fieldname``,
+        summed over the segments (remembered for the generation)."""
         key = (fieldname, _bytes(text))
-        df = self._df.get(key)
-        if df is None:
-            df = 0
+        stats = self._stats.get(key)
+        if stats is None:
+            df = cf = 0
             for seg in self.segments:
-                found = seg.side.fields[fieldname].find(key[1])
+                fa = seg.side.fields[fieldname]
+                found = fa.find(key[1])
                 if found is not None:
                     df += found[1] - found[0]
-            self._df[key] = df
-        return df
-
-    def frequency(self, fieldname: str, text: str | bytes) -> int:
-        """How many times ``text`` occurs in ``fieldname`` over the index."""
-        total = 0
-        for seg in self.segments:
-            fa = seg.side.fields[fieldname]
-            found = fa.find(_bytes(text))
-            if found is not None:
-                total += int(fa.tf[found[0] : found[1]].sum(dtype=np.int64))
-        return total
+                    cf += int(fa.tf[found[0] : found[1]].sum(dtype=np.int64))
+            stats = self._stats[key] = (df, cf)
+        return stats
 
     def _term(self, q: Q.Term, scores: np.ndarray, matched: np.ndarray) -> None:
         fieldname = q.fieldname
