@@ -95,9 +95,12 @@ from searchapp.engine import open_engine
 corpus, index, marker, point = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 
 def stop_here(*args, **kwargs):
-    marker.write_text(point, encoding="utf-8")
+    marker.write_text(f"{point} {os.getpid()}", encoding="utf-8")
     time.sleep(120)
 
+if point == "learning":  # in the child process that learns the new words
+    from searchapp import indexing
+    indexing.learn_words = stop_here
 if point == "switch":
     store.switch_generation = stop_here
 elif point == "analysis":
@@ -110,7 +113,7 @@ open_engine(Settings(corpus, index)).rebuild(corpus, procs=1, progress=progress)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["writing", "analysis", "switch"])
+@pytest.mark.parametrize("point", ["learning", "writing", "analysis", "switch"])
 def test_a_killed_rebuild_with_a_new_dictionary_leaves_the_old_one_serving(
     corpus: Path, tmp_path: Path, point: str
 ) -> None:
@@ -128,7 +131,9 @@ def test_a_killed_rebuild_with_a_new_dictionary_leaves_the_old_one_serving(
         deadline = time.time() + 90
         while not marker.exists() and time.time() < deadline and child.poll() is None:
             time.sleep(0.05)
-        assert marker.read_text(encoding="utf-8") == point
+        stopped, pid = marker.read_text(encoding="utf-8").split()
+        assert stopped == point
+        assert (int(pid) == child.pid) == (point != "learning")
         # Meanwhile, and after the kill, the old generation answers with its dictionary.
         assert eng.search(NEW_WORD).terms != (NEW_WORD,)
         child.send_signal(signal.SIGKILL)
@@ -137,12 +142,20 @@ def test_a_killed_rebuild_with_a_new_dictionary_leaves_the_old_one_serving(
         if child.poll() is None:
             child.kill()
             child.wait(10)
+    if point == "learning":  # the learning process died with the rebuild
+        deadline = time.time() + 10
+        while Path(f"/proc/{pid}").exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(
+            f"/proc/{pid}/status"
+        ).read_text(encoding="ascii")
     again = engine_for(corpus, index)
     assert again.stats()["generation"] == old["generation"]
     assert again.stats()["analyzer"] == old["analyzer"]
     assert again.search("DeepSeek").total == 5
     assert again.search(NEW_WORD).terms != (NEW_WORD,)
-    assert len(list(index.glob("gen-*"))) == 2  # the dead rebuild's half generation
+    # The dead rebuild's half generation (none yet while it was learning).
+    assert len(list(index.glob("gen-*"))) == (1 if point == "learning" else 2)
     assert run("rebuild", *folders(corpus, index))[0] == 0  # the lock died with it
     assert eng.search(NEW_WORD).terms == (NEW_WORD,)
     current = store.generation_folder(index)

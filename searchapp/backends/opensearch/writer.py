@@ -23,13 +23,11 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import json
 import os
 import queue
 import re
-import signal
 import socket
 import sys
 import threading
@@ -55,7 +53,8 @@ from searchapp.indexing import (
     Prepared,
     Progress,
     default_procs,
-    learn_words,
+    die_with_parent,
+    learn_apart,
     plan_update,
     prepare_document,
     prepare_path,
@@ -101,15 +100,6 @@ def concrete_name(alias: str) -> str:
 def is_concrete_of(alias: str, name: str) -> bool:
     """True when ``name`` is a concrete index a rebuild of ``alias`` made."""
     return re.fullmatch(re.escape(alias) + _CONCRETE, name) is not None
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the parent dies (a ``kill -9`` of the rebuild)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _now() -> str:
@@ -512,7 +502,7 @@ def _prepared(
     ctx = get_context("fork")
     _WORK = func
     try:
-        with ctx.Pool(procs, initializer=_die_with_parent) as pool:
+        with ctx.Pool(procs, initializer=die_with_parent) as pool:
             yield from pool.imap(_encode_inherited, numbered, chunksize=16)
     finally:
         _WORK = None
@@ -694,8 +684,8 @@ def rebuild(
         analyzer = backend.analyzer
         words: tuple[dict[str, Any], ...] = ()
         if learn:
-            texts = texts_of_files(paths, procs or default_procs(len(paths)))
-            learned = learn_words(texts, analyzer)
+            n_procs = procs or default_procs(len(paths))
+            learned = learn_apart(lambda: texts_of_files(paths, n_procs), analyzer)
             analyzer, words = learned.analyzer, learned.words
         return _write_all(
             backend,
@@ -728,7 +718,7 @@ def index_documents(
         analyzer = backend.analyzer
         words: tuple[dict[str, Any], ...] = ()
         if learn:
-            learned = learn_words(texts_of_documents(items), analyzer)
+            learned = learn_apart(lambda: texts_of_documents(items), analyzer)
             analyzer, words = learned.analyzer, learned.words
         return _write_all(
             backend,

@@ -20,12 +20,10 @@ text go to the segment's sidecar (:mod:`.sidecar`).
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import json
 import os
 import queue
-import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -52,8 +50,9 @@ from searchapp.indexing import (
     Prepared,
     Progress,
     default_procs,
+    die_with_parent,
     fingerprint,
-    learn_words,
+    learn_apart,
     plan_update,
     prepare_document,
     prepare_path,
@@ -72,15 +71,6 @@ PROGRESS_EVERY = 32
 #: How much text (file bytes, or characters for documents given directly) goes into one
 #: segment: a writer's memory (the occurrences it sorts for the sidecar) grows with it.
 SEGMENT_WEIGHT = 32_000_000
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the parent dies (a ``kill -9`` of the rebuild)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the parent's liveness is polled too
-        pass
 
 
 def _default_procs(n_items: int) -> int:
@@ -392,7 +382,7 @@ def _worker(
     messages: Any,
 ) -> None:
     """Worker process: prepare ``items`` and write them into segments of its own."""
-    _die_with_parent()
+    die_with_parent()
     parent = os.getppid()
 
     def report(n: int) -> None:
@@ -581,8 +571,8 @@ def rebuild(
                 stats.skipped.append(Skipped(doc_id, reason))
         words: tuple[dict[str, Any], ...] = ()
         if learn:
-            texts = texts_of_files(paths, procs or default_procs(len(paths)))
-            learned = learn_words(texts, analyzer)
+            n_procs = procs or default_procs(len(paths))
+            learned = learn_apart(lambda: texts_of_files(paths, n_procs), analyzer)
             analyzer, words = learned.analyzer, learned.words
             analyzer.segment("")  # set the segmenter up once, before the workers fork
         return _write_all(
@@ -617,7 +607,7 @@ def index_documents(
         items = docs if isinstance(docs, list) else list(docs)
         words: tuple[dict[str, Any], ...] = ()
         if learn:
-            learned = learn_words(texts_of_documents(items), analyzer)
+            learned = learn_apart(lambda: texts_of_documents(items), analyzer)
             analyzer, words = learned.analyzer, learned.words
             analyzer.segment("")  # set the segmenter up once, before the workers fork
         return _write_all(
