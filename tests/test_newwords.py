@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from searchapp.text.newwords import LearnedWord, Thresholds, discover, suggested_frequency
+from searchapp.text.newwords import (
+    LearnedWord,
+    Thresholds,
+    _candidates,
+    discover,
+    suggested_frequency,
+)
 
 SHARED_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -240,3 +246,30 @@ def test_news_names_are_learned_from_the_shared_corpus() -> None:
         assert word in learned, word
         assert learned[word].count >= 100
     assert not {"伟达", "连斯基", "的中国", "在美国", "美国总统"} & set(learned)
+
+
+def test_a_function_character_bound_to_the_rest_of_the_word_is_part_of_it() -> None:
+    # 璐珈 occurs only before 和 (碳中和): the word is 璐珈和 although 和 is a function
+    # character. 中国 occurs freely, so 中国和 (as frequent) is a phrase.
+    extra = ("中国和美国合作。", "中国和日本讨论。", "中国和政府的经济。")
+    texts = [t.replace("璐珈朵", "璐珈和") for t in make_corpus(extra=extra)]
+    joined = "".join(texts)
+    assert joined.count("中国和") > joined.count("璐珈和") >= 30
+    learned = {w.word: w for w in learn(texts)}
+    assert set(learned) == {"璐珈和", "魁斯拉德"}
+    assert learned["璐珈和"].count == joined.count("璐珈和")
+
+
+def test_a_bound_particle_or_a_preposition_before_words_is_not_part_of_a_word() -> None:
+    # 璐珈 is always followed by 的, and 学校医院 always after 向: bound, but a particle
+    # closes a phrase, and a preposition before known words is not part of them.
+    texts = [
+        t.replace("璐珈朵", "璐珈的") + f"{SUBJECTS[i % 10]}向学校医院{VERBS[i * 3 % 10]}。"
+        for i, t in enumerate(make_corpus())
+    ]
+    assert "".join(texts).count("向学校医院") >= 100
+    found = _candidates(texts, is_word, segment, 10, 6, Thresholds())
+    reasons = {cand.word: cand.reason for cand in found}
+    assert reasons["向学校医院"] == "function"  # free at both ends, bound, but a phrase
+    assert reasons["璐珈的"] == "shape"
+    assert {w.word for w in learn(texts)} == {"魁斯拉德"}
