@@ -17,7 +17,9 @@ import pytest
 from searchapp.text.newwords import (
     LearnedWord,
     Thresholds,
+    _Candidate,
     _candidates,
+    _token_reason,
     discover,
     suggested_frequency,
 )
@@ -273,3 +275,30 @@ def test_a_bound_particle_or_a_preposition_before_words_is_not_part_of_a_word() 
     assert reasons["向学校医院"] == "function"  # free at both ends, bound, but a phrase
     assert reasons["璐珈的"] == "shape"
     assert {w.word for w in learn(texts)} == {"魁斯拉德"}
+
+
+def test_a_title_inside_a_string_makes_it_a_phrase() -> None:
+    # 璐珈 always follows 美国总统 (印度总理莫迪): not free on its left, and 日本总统璐珈,
+    # free and bound, is a title with a name.
+    texts = [t.replace("璐珈朵", "日本总统璐珈") for t in make_corpus()]
+    reasons = {c.word: c.reason for c in _candidates(texts, is_word, segment, 10, 6, Thresholds())}
+    assert reasons["日本总统璐珈"] == "phrase"
+    assert reasons["璐珈"] == "entropy"
+    assert {w.word for w in learn(texts)} == {"魁斯拉德"}
+
+
+@pytest.mark.parametrize(
+    ("word", "tokens", "binding", "reason"),
+    [
+        ("尚不清楚", ("尚", "不", "清楚"), 0.58, "function"),  # a negation inside
+        ("实现这一目标", ("实现", "这一", "目标"), 0.68, "function"),  # a demonstrative
+        ("增收不增利", ("增收", "不", "增利"), 0.96, None),  # a set phrase: bound
+        ("研究院副院长", ("研究院", "副", "院长"), 0.62, "phrase"),  # a title
+        ("官房副长官", ("官房", "副", "长官"), 1.0, None),
+    ],
+)
+def test_negations_demonstratives_and_titles_in_the_cut(
+    word: str, tokens: tuple[str, ...], binding: float, reason: str | None
+) -> None:
+    cand = _Candidate(word, 0, 50, 5.0, 6.0, binding, tokens=tokens)
+    assert _token_reason(cand, lambda s: len(s) > 1, Thresholds()) == reason
