@@ -99,18 +99,21 @@ def evaluate(run: dict[str, list[str]], qrels: dict[str, dict[str, float]]) -> d
 # -- engines ---------------------------------------------------------------------------
 
 
-def run_ours(docs, queries, work: Path, rebuild: bool = False) -> tuple[dict, dict]:
-    """Index into ``work/idx-ours`` (reused if complete) and rank the top 100."""
+def run_ours(
+    docs, queries, work: Path, rebuild: bool = False, learn: bool = True
+) -> tuple[dict, dict]:
+    """Index into ``work/idx-ours`` (``idx-ours-no-learn`` without learning words from
+    the documents; reused if complete) and rank the top 100."""
     from searchapp.config import Settings
     from searchapp.engine import open_engine
 
-    index_dir = work / "idx-ours"
+    index_dir = work / ("idx-ours" if learn else "idx-ours-no-learn")
     timing: dict[str, Any] = {}
     engine = open_engine(Settings(corpus_dir=work, index_dir=index_dir))
     current = None if engine.needs_rebuild() else engine.stats()["documents"]
     if rebuild or current != len(docs):
         t = time.perf_counter()
-        engine.index_documents(docs)
+        engine.index_documents(docs, learn=learn)
         timing["index_s"] = time.perf_counter() - t
     else:
         timing["index_s"] = None  # reused
@@ -190,6 +193,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--workdir", default=None, help="where our index is kept")
     p.add_argument("--rebuild", action="store_true", help="rebuild our index even if present")
     p.add_argument("--out", default=str(Path(__file__).with_name("results")))
+    p.add_argument(
+        "--no-learn",
+        action="store_true",
+        help="ours without words learned from the documents (reported as ours-no-learn)",
+    )
+    p.add_argument("--run-out", default=None, help="write our ranking of each query (JSON)")
     args = p.parse_args(argv)
     docs, queries, qrels = load_set(args.set, args.limit)
     label = "dir" if args.set.startswith("dir:") else args.set
@@ -204,10 +213,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for name in ("ours", "bm25") if args.engine == "all" else (args.engine,):
         print(f"{name}: ranking {len(queries)} queries over {len(docs)} documents ...", flush=True)
         if name == "ours":
-            run, timing = run_ours(docs, queries, work, args.rebuild)
+            run, timing = run_ours(docs, queries, work, args.rebuild, not args.no_learn)
+            if args.run_out:
+                Path(args.run_out).write_text(json.dumps(run, ensure_ascii=False), "utf-8")
         else:
             run, timing = run_bm25(docs, queries)
-        engines[name] = {**evaluate(run, qrels), "timing": timing}
+        key = "ours-no-learn" if name == "ours" and args.no_learn else name
+        engines[key] = {**evaluate(run, qrels), "timing": timing}
         res["engines"] = engines  # written after each engine: a timeout keeps what finished
         path.write_text(json.dumps(res, indent=2, ensure_ascii=False), encoding="utf-8")
         md = markdown(res)

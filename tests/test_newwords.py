@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from searchapp.text.newwords import LearnedWord, Thresholds, discover, suggested_frequency
+from searchapp.text.newwords import (
+    LearnedWord,
+    Thresholds,
+    _Candidate,
+    _candidates,
+    _token_reason,
+    discover,
+    suggested_frequency,
+)
 
 SHARED_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -240,3 +248,57 @@ def test_news_names_are_learned_from_the_shared_corpus() -> None:
         assert word in learned, word
         assert learned[word].count >= 100
     assert not {"伟达", "连斯基", "的中国", "在美国", "美国总统"} & set(learned)
+
+
+def test_a_function_character_bound_to_the_rest_of_the_word_is_part_of_it() -> None:
+    # 璐珈 occurs only before 和 (碳中和): the word is 璐珈和 although 和 is a function
+    # character. 中国 occurs freely, so 中国和 (as frequent) is a phrase.
+    extra = ("中国和美国合作。", "中国和日本讨论。", "中国和政府的经济。")
+    texts = [t.replace("璐珈朵", "璐珈和") for t in make_corpus(extra=extra)]
+    joined = "".join(texts)
+    assert joined.count("中国和") > joined.count("璐珈和") >= 30
+    learned = {w.word: w for w in learn(texts)}
+    assert set(learned) == {"璐珈和", "魁斯拉德"}
+    assert learned["璐珈和"].count == joined.count("璐珈和")
+
+
+def test_a_bound_particle_or_a_preposition_before_words_is_not_part_of_a_word() -> None:
+    # 璐珈 is always followed by 的, and 学校医院 always after 向: bound, but a particle
+    # closes a phrase, and a preposition before known words is not part of them.
+    texts = [
+        t.replace("璐珈朵", "璐珈的") + f"{SUBJECTS[i % 10]}向学校医院{VERBS[i * 3 % 10]}。"
+        for i, t in enumerate(make_corpus())
+    ]
+    assert "".join(texts).count("向学校医院") >= 100
+    found = _candidates(texts, is_word, segment, 10, 6, Thresholds())
+    reasons = {cand.word: cand.reason for cand in found}
+    assert reasons["向学校医院"] == "function"  # free at both ends, bound, but a phrase
+    assert reasons["璐珈的"] == "shape"
+    assert {w.word for w in learn(texts)} == {"魁斯拉德"}
+
+
+def test_a_title_inside_a_string_makes_it_a_phrase() -> None:
+    # 璐珈 always follows 美国总统 (印度总理莫迪): not free on its left, and 日本总统璐珈,
+    # free and bound, is a title with a name.
+    texts = [t.replace("璐珈朵", "日本总统璐珈") for t in make_corpus()]
+    reasons = {c.word: c.reason for c in _candidates(texts, is_word, segment, 10, 6, Thresholds())}
+    assert reasons["日本总统璐珈"] == "phrase"
+    assert reasons["璐珈"] == "entropy"
+    assert {w.word for w in learn(texts)} == {"魁斯拉德"}
+
+
+@pytest.mark.parametrize(
+    ("word", "tokens", "binding", "reason"),
+    [
+        ("尚不清楚", ("尚", "不", "清楚"), 0.58, "function"),  # a negation inside
+        ("实现这一目标", ("实现", "这一", "目标"), 0.68, "function"),  # a demonstrative
+        ("增收不增利", ("增收", "不", "增利"), 0.96, None),  # a set phrase: bound
+        ("研究院副院长", ("研究院", "副", "院长"), 0.62, "phrase"),  # a title
+        ("官房副长官", ("官房", "副", "长官"), 1.0, None),
+    ],
+)
+def test_negations_demonstratives_and_titles_in_the_cut(
+    word: str, tokens: tuple[str, ...], binding: float, reason: str | None
+) -> None:
+    cand = _Candidate(word, 0, 50, 5.0, 6.0, binding, tokens=tokens)
+    assert _token_reason(cand, lambda s: len(s) > 1, Thresholds()) == reason

@@ -45,11 +45,16 @@ word boundary, and rules against the usual garbage. Default thresholds in bracke
    demonstrative (``max_counting`` [50%]) is a measure word or unit (``名巴勒斯坦人``).
 4. Shape, on the string: numbers and dates (``二〇二五年``, ``十年前``, ``初六``), and strings
    starting or ending with a function character (``的中国``, ``在美国``, ``表示将``:
-   particles, prepositions, conjunctions, adverbs, pronouns, directions) are rejected.
+   particles, prepositions, conjunctions, adverbs, pronouns, directions) are rejected,
+   unless the rest of the string hardly occurs without that character (``bound_edge``
+   [0.9]: ``碳中`` is followed by ``和`` 41 times in 43, ``中国`` by ``和`` once in 100)
+   and it is not a particle (``彻头彻尾的``); then the rest must not be known words or
+   start or end with a phrase's edge word (``在/瑞士/日内瓦``, ``为/蓝本``: rule 5).
 5. Tokens, on the segmenter's cut of the string alone: it must be cut (``特朗普`` is kept
-   whole: not new); it must not start or end with a reporting verb, a time word, a title
-   or a pronoun (``卡尼/表示``, ``总统/马克/龙``), nor hold a function word
-   (``以色列/在/加沙``) unless bound at ``bound_function`` [0.95] (``植田/和/男``). A string
+   whole: not new); it must not start or end with a reporting verb, a time word or a
+   pronoun (``卡尼/表示``), nor hold a title anywhere (``总统/马克/龙``, ``印度/总理/莫迪``),
+   nor a function word, a negation or a demonstrative (``以色列/在/加沙``, ``尚/不/清楚``,
+   ``实现/这一/目标``) unless bound at ``bound_function`` [0.95] (``植田/和/男``). A string
    made only of words the segmenter knows (dictionary words, and words of three or more
    characters that its HMM makes) is a compound (``美国/总统``, ``责任/编辑``): rejected,
    unless it is two words bound at ``bound`` [0.6] (``宁德/时代``, ``字节/跳动``: names).
@@ -116,6 +121,10 @@ class Thresholds:
     max_counting: float = 0.5  #: share of occurrences after a number (measure words)
     bound: float = 0.6  #: binding from which two known words make a name, not a compound
     bound_function: float = 0.95  #: ... and a string holding a function word (植田和男)
+    #: A function character at an end is part of the word when the rest is hardly ever
+    #: without it: ``碳中`` is followed by ``和`` in 41 of its 43 occurrences, ``中国`` by
+    #: ``和`` in 1% of its occurrences (``中国和``: a phrase). The same at the start.
+    bound_edge: float = 0.9
     min_aligned: float = 0.5  #: share of sampled occurrences starting (ending) on a boundary
     min_split: float = 0.5  #: share of those the segmenter cuts
     nested: float = 0.6  #: drop a word when one longer learned word has this share of it
@@ -137,26 +146,42 @@ _BAD_END = frozenset(
     "的了着过地得在和与及或并而但对将把被从向给为于由让使跟也都就又还再很更最已曾才仍只"
     "均亦即便则却是有要说称指等上中下内外前后里时起来去到们吗呢吧啊么一个这那其该此出入至看摄"
 )
-# A token that is one of these inside a candidate makes it a phrase (以色列/在/加沙).
+# Particles do not end a word however bound the rest is to them (彻头彻尾 is followed by
+# 的 nine times in ten: 彻头彻尾的 is not a word).
+_PARTICLES = frozenset("的了着过吗呢吧啊么")
+# A token that is one of these inside a candidate makes it a phrase (以色列/在/加沙): function
+# characters, negations (尚/不/清楚) and demonstratives (实现/这一/目标).
 _FUNCTION_TOKENS = frozenset(
-    "的了着过在和与及或并而但对将把被从向给为于是也都就又还再很更最已曾才仍地得等"
+    "的了着过在和与及或并而但对将把被从向给为于是也都就又还再很更最已曾才仍地得等不没此"
+) | frozenset("这一 这个 那个 这些 那些 这种 这项 这次 这样 那样 这么 那么".split())
+# Titles: one anywhere in a candidate makes it a title with a name or an organisation
+# (印度/总理/莫迪, 研究院/副/院长), not only at its ends.
+_TITLES = frozenset(
+    """
+    先生 女士 小姐 总统 总理 首相 主席 部长 外长 外相 行长 董事长 总裁 经理 发言人 记者 教授
+    博士 议员 局长 司长 署长 特首 大使 特使 院长 所长
+    """.split()
 )
 # Tokens that make a phrase when they start or end a candidate (贝森特本周, 卡尼表示,
 # 总统马克龙): reporting verbs, time words, titles, pronouns, common verbs and modals,
 # prepositions and adverbs cut off from a longer word (以/穆斯林/为主).
-_PHRASE_EDGES = frozenset(
-    """
-    表示 指出 认为 强调 透露 称 说 指 说道 写道 显示 表明 坦言 直言 补充 回应 宣布 宣称 声称
-    警告 呼吁 提到 解释 根据 相较 预期 今天 昨天 明天 今日 昨日 明日 今年 去年 明年 本周 上周
-    下周 本月 上月 下月 周一 周二 周三 周四 周五 周六 周日 星期一 星期二 星期三 星期四 星期五
-    星期六 星期日 目前 当时 此前 近日 日前 早前 随后 之后 以来 期间 当天 当日 同日 同时 早上
-    上午 下午 晚上 凌晨 先生 女士 小姐 总统 总理 首相 主席 部长 外长 外相 行长 董事长 总裁
-    经理 发言人 记者 教授 博士 议员 局长 司长 署长 特首 大使 特使 政府 我们 你们 他们 她们
-    它们 自己 这些 那些 这个 那个 这种 这项 这一 这次 进行 开始 继续 成为 获得 提供 推出 发布
-    发表 举行 参加 可以 可能 已经 正在 将会 需要 应该 必须 能够 仍然 依然 不会 没有 一名 多名
-    数名 多人 受伤 死亡 死伤 不治 风险 浏览 点击 注意 大涨 大跌 上涨 下跌 走软 走弱 走强
-    受此 不受 相关 以 较 正 相 中 被 受 约 会 持
-    """.split()
+_PHRASE_EDGES = (
+    frozenset(
+        """
+        表示 指出 认为 强调 透露 称 说 指 说道 写道 显示 表明 坦言 直言 补充
+        回应 宣布 宣称 声称 警告 呼吁 提到 解释 根据 相较 预期 今天 昨天 明天
+        今日 昨日 明日 今年 去年 明年 本周 上周 下周 本月 上月 下月 周一 周二
+        周三 周四 周五 周六 周日 星期一 星期二 星期三 星期四 星期五 星期六 星期日
+        目前 当时 此前 近日 日前 早前 随后 之后 以来 期间 当天 当日 同日 同时
+        早上 上午 下午 晚上 凌晨 政府 我们 你们 他们 她们 它们 自己 这些 那些
+        这个 那个 这种 这项 这一 这次 这样 那样 进行 开始 继续 成为 获得 提供
+        推出 发布 发表 举行 参加 可以 可能 已经 正在 将会 需要 应该 必须 能够
+        仍然 依然 不会 没有 一名 多名 数名 多人 受伤 死亡 死伤 不治 风险 浏览
+        点击 注意 大涨 大跌 上涨 下跌 走软 走弱 走强 受此 不受 相关 以 较 正 相
+        中 被 受 约 会 持
+        """.split()
+    )
+    | _TITLES
 )
 # Marks around a list item, a quoted or bracketed term: a string often alone between two
 # of these is a unit (、英伟达、, “稳定币”). Not commas and full stops (,受此影响,), nor
@@ -235,6 +260,8 @@ class _Candidate:
     per_million: float
     cohesion: float
     binding: float
+    first_bound: float = 0.0  # c(w) / c(w[1:]): how bound the rest is to the first character
+    last_bound: float = 0.0  # c(w) / c(w[:-1]): ... to the last character
     left: float = 0.0
     right: float = 0.0
     docs: int = 0
@@ -308,7 +335,7 @@ def _candidates(
         return []
     found = _cohesive(corpus, is_word, th.min_cohesion)
     for cand in found:
-        if not _shape_ok(cand.word):
+        if not _shape_ok(cand, th.bound_edge):
             cand.reason = "shape"
     live = [cand for cand in found if cand.reason is None]
     _neighbours(corpus, live)
@@ -453,6 +480,8 @@ def _cohesive(corpus: _Corpus, is_word: IsWord, min_cohesion: float) -> list[_Ca
         log_c = np.log(level.counts)
         cohesion = np.full(len(log_c), np.inf)
         binding = np.full(len(log_c), np.inf)
+        last_bound = level.counts / levels[n - 1].counts[level.prefix]
+        first_bound = level.counts / levels[n - 1].counts[level.suffix]
         # The halves of a split: w[:k] is the prefix of the prefix ... (n - k times).
         heads = [np.arange(len(log_c))]
         tails = [np.arange(len(log_c))]
@@ -469,13 +498,19 @@ def _cohesive(corpus: _Corpus, is_word: IsWord, min_cohesion: float) -> list[_Ca
             word = corpus.text(p, p + n)
             if not is_word(word):
                 count, coh, bind = int(level.counts[r]), float(cohesion[r]), float(binding[r])
-                found.append(_Candidate(word, r, count, count * 1e6 / n_chars, coh, bind))
+                cand = _Candidate(word, r, count, count * 1e6 / n_chars, coh, bind)
+                cand.first_bound, cand.last_bound = float(first_bound[r]), float(last_bound[r])
+                found.append(cand)
     return found
 
 
-def _shape_ok(word: str) -> bool:
-    """Rules on the string alone: numbers and dates, function characters at the ends."""
-    if word[0] in _BAD_START or word[-1] in _BAD_END:
+def _shape_ok(cand: _Candidate, bound_edge: float) -> bool:
+    """Rules on the string: numbers and dates, function characters at the ends (unless
+    the rest of the string is bound to it, at ``bound_edge``: 碳中和, not 中国和)."""
+    word = cand.word
+    if word[0] in _BAD_START and cand.first_bound < bound_edge:
+        return False
+    if word[-1] in _BAD_END and (cand.last_bound < bound_edge or word[-1] in _PARTICLES):
         return False
     numerals = sum(ch in _NUMERALS for ch in word)
     return not _DATE_OR_COUNT.search(word) and 2 * numerals <= len(word)
@@ -583,14 +618,37 @@ def _token_reason(cand: _Candidate, is_word: IsWord, th: Thresholds) -> str | No
         return "whole"
     if tokens[0] in _PHRASE_EDGES or tokens[-1] in _PHRASE_EDGES:
         return "phrase"
-    if cand.binding < th.bound_function and any(t in _FUNCTION_TOKENS for t in tokens):
+    if any(t in _TITLES for t in tokens):
+        return "phrase"
+    # A function character at an end passed the shape rule bound to the rest (碳中和).
+    # Standing alone around known words, it still makes a phrase of them, one that it
+    # happens to accompany (在/瑞士/日内瓦, 为/蓝本); around a fragment, it is part of a
+    # word (碳中/和), and so not a function word inside it.
+    inner = list(tokens)
+    if cand.word[-1] in _BAD_END and inner[-1] == cand.word[-1]:
+        inner.pop()
+    if cand.word[0] in _BAD_START and inner[0] == cand.word[0]:
+        inner.pop(0)
+    if len(inner) < len(tokens) and (
+        not inner
+        or _known_words(inner, is_word)
+        or inner[0] in _PHRASE_EDGES
+        or inner[-1] in _PHRASE_EDGES
+    ):
         return "function"
-    # Words the segmenter knows: dictionary words, and what its HMM makes of 3+ characters
-    # (卢比欧); 2-character HMM tokens are as often pieces of names (卢特/尼克).
-    if all(len(t) >= 3 or (len(t) == 2 and is_word(t)) for t in tokens):
+    if cand.binding < th.bound_function and any(t in _FUNCTION_TOKENS for t in inner):
+        return "function"
+    if _known_words(tokens, is_word):
         if len(tokens) > 2 or cand.binding < th.bound:
             return "compound"
     return None
+
+
+def _known_words(tokens: Sequence[str], is_word: IsWord) -> bool:
+    """Whether the tokens are all words the segmenter knows: dictionary words, and what
+    its HMM makes of 3+ characters (卢比欧); 2-character HMM tokens are as often pieces
+    of names (卢特/尼克)."""
+    return all(len(t) >= 3 or (len(t) == 2 and is_word(t)) for t in tokens)
 
 
 def _in_context(corpus: _Corpus, found: list[_Candidate], segment: Segment, th: Thresholds) -> None:
