@@ -268,3 +268,32 @@ def test_suggestions_pinyin_and_did_you_mean_answer_from_the_first_request(
     assert "量子霸权新进展" in titles  # a title only the added article has
     gone = client.get("/api/suggest?q=芯片").get_json()["suggestions"]
     assert all(s.get("url") != "/doc/tech/chips.md" for s in gone)  # the deleted one's
+
+
+def test_a_rebuild_reads_each_article_once_and_leaves_no_spool(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchapp import documents
+    from searchapp.backends.whoosh import writer
+
+    index = tmp_path / "index"
+    index.mkdir()
+    stale = index / f"{writer.SPOOL_PREFIX}999999"  # left by a rebuild killed while learning
+    stale.write_bytes(b"old")
+    reads = tmp_path / "reads"
+    real = documents.load_document
+
+    def counting(path: Path, *args: object, **kwargs: object) -> documents.Document:
+        with open(reads, "a", encoding="utf-8") as fh:  # also from the forked processes
+            fh.write(f"{path}\n")
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents, "load_document", counting)
+    stats = engine_for(corpus, index).rebuild(corpus)
+    read = reads.read_text(encoding="utf-8").splitlines()
+    assert len(read) == len(set(read)) == stats.indexed + len(stats.skipped)
+    assert not list(index.glob(f"{writer.SPOOL_PREFIX}*"))
+    assert engine_for(corpus, index).search("DeepSeek").total == 5
+    reads.unlink()
+    engine_for(corpus, index).rebuild(corpus, learn=False)  # without learning: read once too
+    assert len(reads.read_text(encoding="utf-8").splitlines()) == len(read)

@@ -52,12 +52,13 @@ from searchapp.indexing import (
     default_procs,
     die_with_parent,
     fingerprint,
+    learn_and_spool,
     learn_apart,
     plan_update,
     prepare_document,
     prepare_path,
+    prepare_spooled,
     texts_of_documents,
-    texts_of_files,
 )
 from searchapp.text.analysis import Analyzer
 
@@ -66,6 +67,9 @@ POOL_THRESHOLD = 400
 #: Whoosh's posting pool per writer: it holds only the filter fields' postings (the full
 #: text goes through the sidecar recorder), so it never comes near this.
 LIMIT_MB = 64
+#: The file of articles read while learning new words (``<prefix><pid>`` in the index
+#: folder, removed when the rebuild ends; one left by a killed rebuild goes at the next).
+SPOOL_PREFIX = ".articles-read-"
 #: Documents a worker handles between two progress messages to the parent.
 PROGRESS_EVERY = 32
 #: How much text (file bytes, or characters for documents given directly) goes into one
@@ -467,6 +471,7 @@ def _write_all(
     analyzer: Analyzer,
     corpus_dir: Path | None = None,
     words: tuple[dict[str, Any], ...] = (),
+    started: float | None = None,
 ) -> BuildStats:
     """Write every item into a new generation of the index and switch readers to it.
 
@@ -475,7 +480,8 @@ def _write_all(
     index. Until then readers keep the old generation; a writer killed at any point
     leaves it in place, and the next rebuild removes the half-written folder.
     """
-    started = time.perf_counter()
+    if started is None:  # the time spent learning the new words counts too
+        started = time.perf_counter()
     previous = store.current_generation(index_dir)
     store.prune_generations(index_dir, keep={p for p in [previous] if p is not None})
     folder = store.new_generation(index_dir)
@@ -561,6 +567,7 @@ def rebuild(
     """
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+    started = time.perf_counter()
     with store.write_lock(index_dir):
         stats = BuildStats("rebuild")
         paths = []
@@ -570,25 +577,38 @@ def rebuild(
             else:  # a symlinked folder, a folder that cannot be listed
                 stats.skipped.append(Skipped(doc_id, reason))
         words: tuple[dict[str, Any], ...] = ()
-        if learn:
-            n_procs = procs or default_procs(len(paths))
-            learned = learn_apart(lambda: texts_of_files(paths, n_procs), analyzer)
-            analyzer, words = learned.analyzer, learned.words
-            analyzer.segment("")  # set the segmenter up once, before the workers fork
-        return _write_all(
-            index_dir,
-            functools.partial(prepare_path, analyzer),
-            paths,
-            _path_weight,
-            procs,
-            stats,
-            progress,
-            len(paths),
-            str(corpus_dir),
-            analyzer,
-            corpus_dir,
-            words,
-        )
+        func: Callable[[Any], Prepared | Skipped] = functools.partial(prepare_path, analyzer)
+        items: Sequence[Any] = paths
+        weight: Callable[[Any], int] = _path_weight
+        for stale in index_dir.glob(f"{SPOOL_PREFIX}*"):  # of a rebuild killed before
+            stale.unlink(missing_ok=True)
+        spool_path = index_dir / f"{SPOOL_PREFIX}{os.getpid()}"
+        try:
+            if learn:
+                n_procs = procs or default_procs(len(paths))
+                learned, spool = learn_and_spool(paths, n_procs, analyzer, spool_path)
+                analyzer, words = learned.analyzer, learned.words
+                analyzer.segment("")  # set the segmenter up once, before the workers fork
+                # The articles were read while learning: the workers only segment them.
+                func = functools.partial(prepare_spooled, analyzer, spool)
+                items, weight = range(len(paths)), spool.size
+            return _write_all(
+                index_dir,
+                func,
+                items,
+                weight,
+                procs,
+                stats,
+                progress,
+                len(paths),
+                str(corpus_dir),
+                analyzer,
+                corpus_dir,
+                words,
+                started,
+            )
+        finally:
+            spool_path.unlink(missing_ok=True)
 
 
 def index_documents(
