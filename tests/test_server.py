@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +94,32 @@ def test_serve_builds_the_suggestion_vocabulary_before_the_first_request(
     assert plain.extensions["searchapp"].vocabulary.peek() is None  # built at the first request
     app = create_app({**config, "WARM_UP": True})  # what `serve` does
     engine = app.extensions["searchapp"]
+    assert engine.vocabulary.peek() is not None  # the saved one, loaded before serving
     engine.vocabulary.wait(60)
     vocab = engine.vocabulary.peek()
     assert vocab is not None and vocab.df["人工智能"] > 0
     assert warm_up(app) is None  # once per app
+
+
+WARM_SCRIPT = """
+import sys
+from searchapp import create_app
+app = create_app({"CORPUS_DIR": sys.argv[1], "INDEX_DIR": sys.argv[2], "WARM_UP": True})
+engine = app.extensions["searchapp"]
+with engine.pinned():
+    ready = engine.view().analyzer._ready
+print(ready, engine.vocabulary.peek() is not None, len(app.jinja_env.cache or {}) >= 3)
+"""
+
+
+def test_serve_prepares_the_first_request_before_it_comes(built: tuple[Path, Path]) -> None:
+    """A fresh server process: segmenter set up, vocabulary loaded, templates compiled."""
+    corpus, index = built
+    out = subprocess.run(
+        [sys.executable, "-c", WARM_SCRIPT, str(corpus), str(index)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert out.split() == ["True", "True", "True"]

@@ -27,6 +27,7 @@ from searchapp.backends.base import (
     Backend,
     Every,
     Health,
+    IndexUnavailable,
     Keyword,
     Matches,
     MatchRequest,
@@ -146,7 +147,18 @@ class Engine:
         self.backend.close()
 
     def warm_up(self) -> threading.Thread | None:
-        """Start building the suggestion vocabulary in the background."""
+        """Make the first request as fast as the next: set up the segmenter of the index's
+        analysis (0.2-0.4 s) and load the suggestion vocabulary saved with the index
+        (0.1-0.5 s: unpickling it holds the interpreter lock, so loading it in the
+        background held the first searches up by as much). When none is saved, start
+        building one in the background and return that thread."""
+        try:
+            with self._fresh_view() as view:
+                view.analyzer.segment("")
+                if self.vocabulary.load_saved(view):
+                    return None
+        except IndexUnavailable:
+            pass  # no index yet: the first request says so
         return self.vocabulary.refresh()
 
     # -- writing -----------------------------------------------------------------------

@@ -435,6 +435,11 @@ class VocabularyKeeper:
         finally:
             self._build_lock.release()
 
+    def load_saved(self, view: View) -> bool:
+        """Load the vocabulary saved with ``view``'s generation now; False when there is
+        none to load."""
+        return self._load(view, first=True) is not None
+
     def _load(self, view: View, first: bool) -> Vocabulary | None:
         """The vocabulary saved with ``view``'s generation, when it is newer than the one
         kept (at most every :data:`REFRESH_INTERVAL` seconds once one is kept)."""

@@ -70,11 +70,14 @@ def start_timer() -> None:
 
 
 def warm_up(app: Flask) -> Any:
-    """Start building the suggestion vocabulary in the background (once per app), so
-    that the first searches do not share the processor with it. Returns the thread."""
+    """Prepare what the first request would otherwise pay for (once per app): the page
+    templates compiled, the segmenter set up, the suggestion vocabulary loaded (or built
+    in the background when the index has none saved: that thread is returned)."""
     if app.extensions.get(WARMED):
         return None
     app.extensions[WARMED] = True
+    for name in app.jinja_env.list_templates(extensions=["html"]):
+        app.jinja_env.get_template(name)
     return app.extensions[EXTENSION].warm_up()
 
 
