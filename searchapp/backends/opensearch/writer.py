@@ -30,6 +30,7 @@ import queue
 import re
 import socket
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -54,12 +55,13 @@ from searchapp.indexing import (
     Progress,
     default_procs,
     die_with_parent,
+    learn_and_spool,
     learn_apart,
     plan_update,
     prepare_document,
     prepare_path,
+    prepare_spooled,
     texts_of_documents,
-    texts_of_files,
 )
 from searchapp.text.analysis import Analyzer
 
@@ -84,6 +86,8 @@ REPLICA_WAIT = "120s"
 #: A test hook: ``before-alias`` makes a rebuild stop (print a line, sleep) just before
 #: it moves the alias, so a test can ``kill -9`` it there.
 PAUSE_ENV = "SEARCHAPP_OPENSEARCH_TEST_PAUSE"
+#: The file, in the temp folder, of the articles a rebuild read while learning new words.
+SPOOL_PREFIX = "searchapp-articles-read-"
 
 LOCK_ID = "lock"
 #: The state index: documents kept whole in ``_source``; only which concrete index a
@@ -683,23 +687,42 @@ def rebuild(
                 stats.skipped.append(Skipped(doc_id, reason))
         analyzer = backend.analyzer
         words: tuple[dict[str, Any], ...] = ()
-        if learn:
-            n_procs = procs or default_procs(len(paths))
-            learned = learn_apart(lambda: texts_of_files(paths, n_procs), analyzer)
-            analyzer, words = learned.analyzer, learned.words
-        return _write_all(
-            backend,
-            functools.partial(prepare_path, analyzer),
-            paths,
-            procs,
-            stats,
-            progress,
-            len(paths),
-            str(corpus_dir),
-            corpus_dir,
-            analyzer,
-            words,
-        )
+        func: Callable[[Any], Prepared | Skipped] = functools.partial(prepare_path, analyzer)
+        items: Sequence[Any] = paths
+        spool_path = _spool_path()
+        try:
+            if learn:
+                n_procs = procs or default_procs(len(paths))
+                learned, spool = learn_and_spool(paths, n_procs, analyzer, spool_path)
+                analyzer, words = learned.analyzer, learned.words
+                # The articles were read while learning: the workers only segment them.
+                func, items = functools.partial(prepare_spooled, analyzer, spool), range(len(paths))
+            return _write_all(
+                backend,
+                func,
+                items,
+                procs,
+                stats,
+                progress,
+                len(paths),
+                str(corpus_dir),
+                corpus_dir,
+                analyzer,
+                words,
+            )
+        finally:
+            spool_path.unlink(missing_ok=True)
+
+
+def _spool_path() -> Path:
+    """Where this rebuild keeps the articles it read while learning (the temp folder: the
+    index lives in the cluster); files of rebuilds no longer running are removed."""
+    folder = Path(tempfile.gettempdir())
+    for stale in folder.glob(f"{SPOOL_PREFIX}*"):
+        pid = stale.name[len(SPOOL_PREFIX) :]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            stale.unlink(missing_ok=True)
+    return folder / f"{SPOOL_PREFIX}{os.getpid()}"
 
 
 def index_documents(
