@@ -168,8 +168,9 @@ def assert_same_as_reference(engine: Engine) -> int:
 
 
 def assert_filters_and_dates_as_indexed(engine: Engine) -> None:
-    """The sidecars' filter postings and dates are Whoosh's filter postings and the
-    stored dates, document for document (after merges and deletions too)."""
+    """The sidecars' filter postings, dates and titles are Whoosh's filter postings, the
+    stored dates and the stored titles, document for document (after merges and
+    deletions too)."""
     with engine.pinned():
         view = engine.view()
         reader, live = view.reader, view.scorer.live
@@ -182,6 +183,15 @@ def assert_filters_and_dates_as_indexed(engine: Engine) -> None:
                 for v in reader.field_terms(fieldname)
             }
             assert {v: d for v, d in ours.items() if d} == {v: d for v, d in whoosh.items() if d}
+        titles = [(t.id, t.title, t.date) for t in view.titles()]
+        assert titles == [
+            (
+                reader.stored_fields(n)["id"],
+                view.texts(n)[0],
+                reader.stored_fields(n).get("date"),
+            )
+            for n in reader.all_doc_ids()
+        ]
         dates = view._dates()
         for docnum in reader.all_doc_ids():
             when = reader.stored_fields(docnum).get("date")

@@ -673,10 +673,14 @@ class WhooshView:
 
     def titles(self) -> Iterator[TitleEntry]:
         """Every live document's title and date."""
-        reader = self.reader
-        for docnum in reader.all_doc_ids():
-            stored = reader.stored_fields(docnum)
-            yield TitleEntry(str(stored.get("id", "")), self.texts(docnum)[0], stored.get("date"))
+        live = self.scorer.live
+        for seg in self.scorer.segments:
+            titles, ids = seg.side.titles(), seg.side.doc_ids()
+            dates = seg.side.dates.tolist()
+            for local in range(seg.count):
+                if live[seg.offset + local]:
+                    when = _from_column(dates[local]) if dates[local] else None
+                    yield TitleEntry(ids[local], titles[local], when)
 
     def date_range(self) -> tuple[datetime | None, datetime | None]:
         """First and last article dates."""

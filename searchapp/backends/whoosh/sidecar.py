@@ -12,8 +12,8 @@ read, more than a whole search's budget for one common word):
 * per occurrence: the token position and its character span (start, length) in the
   original text, for phrases, proximity and whole-word highlights;
 * per document: the field's length byte (Whoosh's own lossy encoding, for BM25);
-* per document: its id and fingerprint (what ``update`` compares with the corpus), and
-  its date (the filters and date sorting read it);
+* per document: its id and fingerprint (what ``update`` compares with the corpus), its
+  date (the filters and date sorting read it) and its title (the suggestions read all);
 * per filter field: its values, each with the documents that have it (filters, facets);
 * the stored text of the full-text fields, in zlib blocks of about :data:`BLOCK_BYTES`;
 * the sizes of the segment's Whoosh files, to tell a truncated one before reading it.
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 EXTENSION = ".sap"
-MAGIC = b"SAPOST05"
+MAGIC = b"SAPOST06"
 #: magic, then the JSON header's length; arrays start 8-byte aligned after the header.
 _PREFIX = struct.Struct("<8sI")
 _ALIGN = 8
@@ -179,6 +179,9 @@ class SidecarRecorder:
         #: every document's id and fingerprint, by document number (for ``update``)
         self._ids: list[str] = []
         self._fps: list[str] = []
+        #: the first field's text again, uncompressed (the suggestion vocabulary reads every
+        #: title: decompressing every block for them took most of its reading)
+        self._titles: list[str] = []
         self._dates = array("q")
         #: filter field -> value -> its documents
         self._filters: dict[str, dict[str, list[int]]] = {}
@@ -202,6 +205,7 @@ class SidecarRecorder:
             raise ValueError("one text per full-text field")
         self._ids.append(doc_id)
         self._fps.append(fingerprint)
+        self._titles.append(texts[0])
         self._dates.append(date)
         self._texts.add(encode_texts(texts))
         for fieldname, values in (filters or {}).items():
@@ -236,6 +240,8 @@ class SidecarRecorder:
         ids, fps = side.doc_ids(), side.doc_fps()
         self._ids.extend(ids[i] for i in live.tolist())
         self._fps.extend(fps[i] for i in live.tolist())
+        titles = side.titles()
+        self._titles.extend(titles[i] for i in live.tolist())
         self._dates.frombytes(side.dates[live].astype(np.int64).tobytes())
         for fieldname in side.filter_fields():
             by_value = self._filters.setdefault(fieldname, {})
@@ -311,7 +317,7 @@ class SidecarRecorder:
             return start
 
         documents: dict[str, int] = {}
-        for key, values in (("ids", self._ids), ("fps", self._fps)):
+        for key, values in (("ids", self._ids), ("fps", self._fps), ("titles", self._titles)):
             blob, offsets = _strings(values)
             documents[key] = put(blob)
             documents[f"{key}_len"] = len(blob)
@@ -604,6 +610,10 @@ class Sidecar:
     def doc_fps(self) -> list[str]:
         """Every document's fingerprint (modification time, size, checksum)."""
         return self._read_strings("fps")
+
+    def titles(self) -> list[str]:
+        """Every document's first stored text (the title), by document number."""
+        return self._read_strings("titles")
 
     def filter_fields(self) -> list[str]:
         """The filter fields some document of the segment has a value of."""
