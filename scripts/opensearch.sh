@@ -318,7 +318,7 @@ node_dir() { echo "$WORK/node-$1"; }
 is_our_node() {
   local pid="$1" dir="$2"
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "-Dopensearch.path.conf=$dir/config"
+  tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qxF -- "-Dopensearch.path.conf=$dir/config"
 }
 
 node_pid() { # the JVM's PID of node folder DIR if it is running
