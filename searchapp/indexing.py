@@ -8,6 +8,7 @@ reach it through :class:`searchapp.engine.Engine`, never through a backend modul
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import pickle
 import signal
@@ -130,24 +131,8 @@ class Learned:
     words: tuple[dict[str, Any], ...]
 
 
-def _article_text(args: tuple[str, str, int]) -> str:
-    """An article's folded title, summary and body ("" when it cannot be read: the
-    indexing pass reports it)."""
-    loaded = load_path(args)
-    return "" if isinstance(loaded, Skipped) else _folded(loaded)
-
-
 def _folded(doc: Document) -> str:
     return scripts.fold(f"{doc.title}\n{doc.summary}\n{doc.body}")
-
-
-def texts_of_files(items: Sequence[tuple[str, str, int]], procs: int) -> list[str]:
-    """The folded text of every file (``prepare_path`` arguments), read in ``procs``
-    worker processes."""
-    if procs <= 1 or len(items) < 200:
-        return [_article_text(item) for item in items]
-    with get_context("fork").Pool(procs) as pool:
-        return pool.map(_article_text, items, chunksize=64)
 
 
 def texts_of_documents(docs: Iterable[Document]) -> list[str]:
@@ -175,6 +160,56 @@ def learn_words(texts: Iterable[str], analyzer: Analyzer) -> Learned:
     stats = tuple({**asdict(w), "frequency": f} for w, f in zip(kept, freqs, strict=True))
     return Learned(
         analyzer.with_learned([(w.word, f) for w, f in zip(kept, freqs, strict=True)]), stats
+    )
+
+
+def corpus_paths(corpus_dir: Path, max_bytes: int, stats: BuildStats) -> list[tuple[str, str, int]]:
+    """Every article file under ``corpus_dir`` as ``prepare_path`` arguments; what cannot
+    be walked (a symlinked folder, a folder that cannot be listed) goes to ``stats``."""
+    paths = []
+    for doc_id, path, reason in documents.walk_corpus(corpus_dir):
+        if reason is None:
+            paths.append((str(path), str(corpus_dir), max_bytes))
+        else:
+            stats.skipped.append(Skipped(doc_id, reason))
+    return paths
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    """What a rebuild's workers do, for any backend: ``func`` prepares each of ``items``
+    with ``analyzer`` (the learned words joined), ``weight`` (when not None) says how
+    much work an item is."""
+
+    analyzer: Analyzer
+    words: tuple[dict[str, Any], ...]
+    func: Callable[[Any], Prepared | Skipped]
+    items: Sequence[Any]
+    weight: Callable[[Any], int] | None = None
+
+
+def plan_rebuild(
+    paths: Sequence[tuple[str, str, int]],
+    analyzer: Analyzer,
+    procs: int | None,
+    learn: bool,
+    spool: Path,
+) -> RebuildPlan:
+    """Without ``learn``, the workers load and segment each file. With it, the new words
+    are learned first (:func:`learn_and_spool`, which keeps the loaded articles in the
+    file ``spool``), and the workers only segment the spooled articles with them. The
+    caller removes ``spool`` when the rebuild ends."""
+    if not learn:
+        return RebuildPlan(analyzer, (), functools.partial(prepare_path, analyzer), paths)
+    n_procs = procs or default_procs(len(paths))
+    learned, spooled = learn_and_spool(paths, n_procs, analyzer, spool)
+    learned.analyzer.segment("")  # set the segmenter up once, before the workers fork
+    return RebuildPlan(
+        learned.analyzer,
+        learned.words,
+        functools.partial(prepare_spooled, learned.analyzer, spooled),
+        range(len(paths)),
+        spooled.size,
     )
 
 

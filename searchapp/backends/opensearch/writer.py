@@ -53,14 +53,13 @@ from searchapp.indexing import (
     BuildStats,
     Prepared,
     Progress,
+    corpus_paths,
     default_procs,
     die_with_parent,
-    learn_and_spool,
     learn_apart,
+    plan_rebuild,
     plan_update,
     prepare_document,
-    prepare_path,
-    prepare_spooled,
     texts_of_documents,
 )
 from searchapp.text.analysis import Analyzer
@@ -679,36 +678,22 @@ def rebuild(
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
     with WriterLock(backend, "rebuild"):
         stats = BuildStats("rebuild")
-        paths = []
-        for doc_id, path, reason in documents.walk_corpus(corpus_dir):
-            if reason is None:
-                paths.append((str(path), str(corpus_dir), max_bytes))
-            else:
-                stats.skipped.append(Skipped(doc_id, reason))
-        analyzer = backend.analyzer
-        words: tuple[dict[str, Any], ...] = ()
-        func: Callable[[Any], Prepared | Skipped] = functools.partial(prepare_path, analyzer)
-        items: Sequence[Any] = paths
+        paths = corpus_paths(corpus_dir, max_bytes, stats)
         spool_path = _spool_path()
         try:
-            if learn:
-                n_procs = procs or default_procs(len(paths))
-                learned, spool = learn_and_spool(paths, n_procs, analyzer, spool_path)
-                analyzer, words = learned.analyzer, learned.words
-                # The articles were read while learning: the workers only segment them.
-                func, items = functools.partial(prepare_spooled, analyzer, spool), range(len(paths))
+            plan = plan_rebuild(paths, backend.analyzer, procs, learn, spool_path)
             return _write_all(
                 backend,
-                func,
-                items,
+                plan.func,
+                plan.items,
                 procs,
                 stats,
                 progress,
                 len(paths),
                 str(corpus_dir),
                 corpus_dir,
-                analyzer,
-                words,
+                plan.analyzer,
+                plan.words,
             )
         finally:
             spool_path.unlink(missing_ok=True)

@@ -49,15 +49,13 @@ from searchapp.indexing import (
     BuildStats,
     Prepared,
     Progress,
-    default_procs,
+    corpus_paths,
     die_with_parent,
     fingerprint,
-    learn_and_spool,
     learn_apart,
+    plan_rebuild,
     plan_update,
     prepare_document,
-    prepare_path,
-    prepare_spooled,
     texts_of_documents,
 )
 from searchapp.text.analysis import Analyzer
@@ -570,41 +568,25 @@ def rebuild(
     started = time.perf_counter()
     with store.write_lock(index_dir):
         stats = BuildStats("rebuild")
-        paths = []
-        for doc_id, path, reason in documents.walk_corpus(corpus_dir):
-            if reason is None:
-                paths.append((str(path), str(corpus_dir), max_bytes))
-            else:  # a symlinked folder, a folder that cannot be listed
-                stats.skipped.append(Skipped(doc_id, reason))
-        words: tuple[dict[str, Any], ...] = ()
-        func: Callable[[Any], Prepared | Skipped] = functools.partial(prepare_path, analyzer)
-        items: Sequence[Any] = paths
-        weight: Callable[[Any], int] = _path_weight
+        paths = corpus_paths(corpus_dir, max_bytes, stats)
         for stale in index_dir.glob(f"{SPOOL_PREFIX}*"):  # of a rebuild killed before
             stale.unlink(missing_ok=True)
         spool_path = index_dir / f"{SPOOL_PREFIX}{os.getpid()}"
         try:
-            if learn:
-                n_procs = procs or default_procs(len(paths))
-                learned, spool = learn_and_spool(paths, n_procs, analyzer, spool_path)
-                analyzer, words = learned.analyzer, learned.words
-                analyzer.segment("")  # set the segmenter up once, before the workers fork
-                # The articles were read while learning: the workers only segment them.
-                func = functools.partial(prepare_spooled, analyzer, spool)
-                items, weight = range(len(paths)), spool.size
+            plan = plan_rebuild(paths, analyzer, procs, learn, spool_path)
             return _write_all(
                 index_dir,
-                func,
-                items,
-                weight,
+                plan.func,
+                plan.items,
+                plan.weight or _path_weight,
                 procs,
                 stats,
                 progress,
                 len(paths),
                 str(corpus_dir),
-                analyzer,
+                plan.analyzer,
                 corpus_dir,
-                words,
+                plan.words,
                 started,
             )
         finally:
