@@ -191,6 +191,23 @@ class Stored:
     script: str = ""
     thumbnail: str = ""
 
+    @classmethod
+    def from_fields(cls, doc_id: str, fields: Mapping[str, Any], **given: Any) -> Stored:
+        """The article ``doc_id`` from a backend's stored values, where categories and tags
+        are comma-joined; ``given`` values (the text, the date) take precedence."""
+        values = {name: fields.get(name, "") for name in _PLAIN_STORED}
+        values["categories"] = _split(fields.get("categories", ""))
+        values["tags"] = _split(fields.get("tags", ""))
+        return cls(id=doc_id, **{**values, **given})
+
+
+#: The stored values that are plain strings.
+_PLAIN_STORED = ("title", "summary", "body", "source", "source_url", "lang", "script", "thumbnail")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in (value or "").split(",") if v)
+
 
 @dataclass(frozen=True)
 class TitleEntry:

@@ -74,10 +74,6 @@ _SORT_SEQ = {"seq": {"order": "asc"}}
 _UNDATED = (-(2**63), 2**63 - 1)
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(v for v in (value or "").split(",") if v)
-
-
 def _when(value: Any) -> int:
     """A date sort value (0 for an undated article, as in Whoosh's date column)."""
     if not isinstance(value, int) or value in _UNDATED or value < 0:
@@ -469,19 +465,8 @@ class OpenSearchView:
             raw = src.get("raw", {})
             date = src.get("date_us")
             out.append(
-                Stored(
-                    id=src["id"],
-                    title=raw.get("title", ""),
-                    summary=raw.get("summary", ""),
-                    body=raw.get("body", ""),
-                    date=us_to_date(date) if date is not None else None,
-                    source=raw.get("source", ""),
-                    source_url=raw.get("source_url", ""),
-                    categories=_split(raw.get("categories", "")),
-                    tags=_split(raw.get("tags", "")),
-                    lang=raw.get("lang", ""),
-                    script=raw.get("script", ""),
-                    thumbnail=raw.get("thumbnail", ""),
+                Stored.from_fields(
+                    src["id"], raw, date=us_to_date(date) if date is not None else None
                 )
             )
         return out

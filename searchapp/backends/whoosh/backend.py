@@ -369,10 +369,6 @@ def _docnums(refs: Sequence[Ref]) -> list[int]:
     return [cast(int, r) for r in refs]
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(v for v in (value or "").split(",") if v)
-
-
 class WhooshView:
     """One Whoosh searcher (one index generation) answering the engine. Not shared
     between threads: each thread's :meth:`WhooshBackend.view` has its own."""
@@ -579,19 +575,8 @@ class WhooshView:
             f = self.searcher.stored_fields(ref)
             title, summary, body = self.texts(ref)
             out.append(
-                Stored(
-                    id=f["id"],
-                    title=title,
-                    summary=summary,
-                    body=body,
-                    date=f.get("date"),
-                    source=f.get("source", ""),
-                    source_url=f.get("source_url", ""),
-                    categories=_split(f.get("categories", "")),
-                    tags=_split(f.get("tags", "")),
-                    lang=f.get("lang", ""),
-                    script=f.get("script", ""),
-                    thumbnail=f.get("thumbnail", ""),
+                Stored.from_fields(
+                    f["id"], f, title=title, summary=summary, body=body, date=f.get("date")
                 )
             )
         return out
