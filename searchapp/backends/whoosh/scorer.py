@@ -53,13 +53,12 @@ class Bm25:
 
 
 class _Segment:
-    __slots__ = ("offset", "reader", "side", "count")
+    __slots__ = ("offset", "side", "count")
 
-    def __init__(self, offset: int, reader: Any, side: sidecar.Sidecar) -> None:
+    def __init__(self, offset: int, count: int, side: sidecar.Sidecar) -> None:
         self.offset = offset
-        self.reader = reader
         self.side = side
-        self.count = reader.doc_count_all()
+        self.count = count
 
 
 class Scorer:
@@ -69,8 +68,7 @@ class Scorer:
     def __init__(self, searcher: Any, params: Bm25) -> None:
         self.searcher = searcher
         self.params = params
-        self.reader = searcher.reader()
-        self.size = self.reader.doc_count_all()
+        self.size = searcher.reader().doc_count_all()
         self.segments: list[_Segment] = []
         live = np.ones(self.size, dtype=bool)
         for sub, offset in searcher.leaf_searchers():
@@ -79,7 +77,7 @@ class Scorer:
             side = sidecar.for_reader(reader)
             if side is None:  # store.verify_segments() reports it as a damaged index first
                 raise ValueError("a segment of the index has no sidecar")
-            self.segments.append(_Segment(offset, reader, side))
+            self.segments.append(_Segment(offset, reader.doc_count_all(), side))
             if reader.has_deletions():
                 if segment is not None:
                     gone = list(segment.deleted_docs())
