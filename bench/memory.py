@@ -25,8 +25,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench.run import QUERIES_FILE, read_queries
+
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = Path(__file__).resolve().parent / "queries.txt"
 
 
 def fetch(base: str, path: str, params: dict[str, str]) -> bytes:
@@ -73,10 +74,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=5078)
-    parser.add_argument("--limit", type=int, default=None, help="only the first N queries")
+    parser.add_argument("--limit", type=int, default=None, help="only N of the queries")
     args = parser.parse_args()
-    queries = [q for q in QUERIES.read_text(encoding="utf-8").splitlines() if q.strip()]
-    queries = queries[: args.limit]
+    queries = read_queries(QUERIES_FILE, args.limit)
     env = {
         **os.environ,
         "SEARCHAPP_INDEX_DIR": str(args.index.resolve()),

@@ -78,41 +78,18 @@ def main() -> None:
         steady = phase(base, queries)
         target = next(p for p in sorted(args.corpus.rglob("*.txt")) if p.name != "userdict.txt")
         original = target.read_bytes()
+        update_command = [
+            *(sys.executable, "-m", "searchapp", "update"),
+            *("--index", str(args.index), "--corpus", str(args.corpus)),
+        ]
         try:
             target.write_bytes(original + "\n增量测试 benchwarm\n".encode())
-            update = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "searchapp",
-                    "update",
-                    "--index",
-                    str(args.index),
-                    "--corpus",
-                    str(args.corpus),
-                ],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-            )
+            update = subprocess.Popen(update_command, cwd=ROOT, stdout=subprocess.DEVNULL)
             after = phase(base, queries)
             update.wait(300)
         finally:
             target.write_bytes(original)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "searchapp",
-                    "update",
-                    "--index",
-                    str(args.index),
-                    "--corpus",
-                    str(args.corpus),
-                ],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                check=False,
-            )
+            subprocess.run(update_command, cwd=ROOT, stdout=subprocess.DEVNULL, check=False)
     finally:
         server.send_signal(signal.SIGINT)
         try:
