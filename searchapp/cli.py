@@ -253,6 +253,8 @@ def search(
         if hit.id in why:
             parts = ", ".join(f"{p.field}:{p.term} {p.score:.2f}" for p in why[hit.id].parts)
             bonus = f" + proximity {why[hit.id].bonus:.2f}" if why[hit.id].bonus else ""
+            if why[hit.id].named:
+                bonus += f" + named by its title {why[hit.id].named:.2f}"
             click.echo(f"   score {why[hit.id].total:.2f} = {parts or '-'}{bonus}")
 
 

@@ -94,7 +94,7 @@ def test_a_document_without_the_words_has_no_parts(engine: Engine) -> None:
     marx = SimpleNamespace(id="politics/marx.txt", score=0.0)
     why = engine.explain("芯片", [marx])["politics/marx.txt"]
     assert why == explain.Explanation(total=0.0, parts=(), bonus=0.0)
-    assert why.as_dict() == {"total": 0.0, "parts": [], "bonus": 0.0}
+    assert why.as_dict() == {"total": 0.0, "parts": [], "bonus": 0.0, "named": 0.0}
 
 
 def test_the_terms_are_those_of_the_query_the_engine_runs(engine: Engine) -> None:

@@ -89,6 +89,17 @@ class AndMaybe:
 
 
 @dataclass(frozen=True)
+class Named:
+    """The articles a query names (:mod:`searchapp.text.naming`): those whose whole title
+    is within one of ``keys`` (the query's typed runs, as ``naming.title_key`` gives
+    them), each scored by ``node`` (0 where it does not match). Only a bonus
+    (:attr:`MatchRequest.bonus`): it is looked for among the ranked candidates."""
+
+    keys: tuple[str, ...]
+    node: Node
+
+
+@dataclass(frozen=True)
 class Every:
     """Every live article, score 0 (browsing by filters)."""
 
@@ -98,7 +109,7 @@ class Nothing:
     """No article."""
 
 
-Node = Term | Phrase | Keyword | And | Or | AndMaybe | Every | Nothing
+Node = Term | Phrase | Keyword | And | Or | AndMaybe | Named | Every | Nothing
 
 #: One document of one index generation, as the backend names it (opaque to the engine).
 Ref = Hashable
@@ -116,6 +127,8 @@ def leaves(node: Node) -> Iterator[Term | Phrase]:
     elif isinstance(node, AndMaybe):
         yield from leaves(node.required)
         yield from leaves(node.optional)
+    elif isinstance(node, Named):
+        yield from leaves(node.node)
 
 
 # -- requests and answers -------------------------------------------------------------------
@@ -142,7 +155,8 @@ class MatchRequest:
     ``query`` decides what matches and its BM25F score; ``exclude`` removes what it
     matches; every ``filters`` pair must hold (any letter case); dates are inclusive and
     leave undated articles out. With ``sort="relevance"``, the ``rerank_depth`` best get
-    the summed scores of ``bonus`` (proximity phrases) added before the final order;
+    the summed scores of ``bonus`` (proximity phrases, :class:`Named`) added before the
+    final order;
     equal scores go newest first. ``newest`` / ``oldest`` order by date, undated last.
     ``facets`` names the filter fields to count values of over *every* match.
     """

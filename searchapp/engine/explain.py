@@ -5,8 +5,9 @@ each of its forms (script variants, synonyms) in each text field, ``boost *
 bm25(field, term)``, the boosts being the field weights of
 :data:`searchapp.fields.TEXT_FIELDS`. :func:`explain` gets exactly those
 terms' scores for one document from the engine's own scorer, so the parts add up to the
-engine's score; what is left (the bonus for query words found next to each other, as
-typed) is reported as ``bonus``.
+engine's score. The bonus of an article the query names by its whole title (its title's
+score once more, :mod:`searchapp.text.naming`) is reported as ``named``; what is left
+(the bonus for query words found next to each other, as typed) as ``bonus``.
 
 The terms come from :func:`leaves`: the leaf terms of the query tree the engine runs
 (``Engine.explain`` puts the two together). No Flask here.
@@ -37,18 +38,21 @@ class Part:
 
 @dataclass(frozen=True)
 class Explanation:
-    """A document's score as the sum of its parts plus the proximity bonus."""
+    """A document's score as the sum of its parts, the proximity bonus and the bonus for
+    being named by its whole title (:mod:`searchapp.text.naming`)."""
 
     total: float
     parts: tuple[Part, ...]
     bonus: float
+    named: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``{"total", "parts": [{"field", "term", "score"}], "bonus"}``."""
+        """JSON-ready: ``{"total", "parts": [{"field", "term", "score"}], "bonus", "named"}``."""
         return {
             "total": self.total,
             "parts": [{"field": p.field, "term": p.term, "score": p.score} for p in self.parts],
             "bonus": self.bonus,
+            "named": self.named,
         }
 
 
@@ -82,13 +86,15 @@ def explain(
     leaf_score: Callable[[Node], float],
     *,
     score: float | None = None,
+    named: float = 0.0,
 ) -> Explanation:
     """Split a document's score into (field, term) parts.
 
     ``leaf_score(node)`` is the engine's score of one term or phrase for the document.
-    ``score`` is the score the engine gave the document: the difference to the
-    parts' sum is the ``bonus``; without it the total is the sum. Parts are largest
-    first; terms the document lacks are left out.
+    ``score`` is the score the engine gave the document and ``named`` its bonus for
+    being named by its title: what is left of the score after the parts and ``named``
+    is the (proximity) ``bonus``; without ``score`` the total is the sum. Parts are
+    largest first; terms the document lacks are left out.
     """
     parts: list[Part] = []
     for fieldname, text, boost in terms:
@@ -102,10 +108,11 @@ def explain(
             parts.append(Part(fieldname, label, round(value, 4)))
     parts.sort(key=lambda p: (-p.score, p.field, p.term))
     subtotal = sum(p.score for p in parts)
-    total = subtotal if score is None or score <= 0 else score
-    bonus = max(0.0, total - subtotal)
+    total = subtotal + named if score is None or score <= 0 else score
+    bonus = max(0.0, total - subtotal - named)
     return Explanation(
         total=round(total, 4),
         parts=tuple(parts),
         bonus=round(bonus, 4) if bonus > 5e-4 else 0.0,
+        named=round(named, 4) if named > 5e-4 else 0.0,
     )

@@ -3,10 +3,10 @@
 This is the search policy, written against the Backend protocol
 (:mod:`searchapp.backends.base`) only: which words must match and which only add to the
 score, script variants, synonyms and pinyin, words the index never saw, the proximity
-bonus, partial matches below a divider when too few articles have every word, facets,
-pages, snippets, the article view, suggestions, related articles and explanations. No
-Flask here: the web page, the JSON API, the CLI and the benchmark all call
-:class:`Engine`. One per process is enough; it is thread-safe.
+bonus, the article a query names by its title, partial matches below a divider when too
+few articles have every word, facets, pages, snippets, the article view, suggestions,
+related articles and explanations. No Flask here: the web page, the JSON API, the CLI
+and the benchmark all call :class:`Engine`. One per process is enough; it is thread-safe.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from searchapp.backends.base import (
     Keyword,
     Matches,
     MatchRequest,
+    Named,
     Node,
     Or,
     Phrase,
@@ -49,7 +50,7 @@ from searchapp.engine.request import SearchRequest
 from searchapp.engine.results import MAX_PAGE, SORTS, Article, Hit, ResultPage, clamp_page
 from searchapp.fields import FACET_FIELDS, TEXT_FIELDS
 from searchapp.indexing import BuildStats, Progress
-from searchapp.text import analysis, highlight
+from searchapp.text import analysis, highlight, naming
 from searchapp.text.analysis import Analyzer
 from searchapp.text.query import Clause, ParsedQuery, Unit, parse
 
@@ -356,6 +357,19 @@ class Engine:
             for f in ("title", "body")
         )
 
+    def _naming(self, parsed: ParsedQuery, view: View) -> tuple[Node, ...]:
+        """An article whose whole title the query has in it (:mod:`searchapp.text.naming`)
+        is the one the reader names: its title's score counts twice."""
+        keys = tuple(
+            k for k in dict.fromkeys(map(naming.title_key, parsed.runs)) if len(k) >= naming.MIN_KEY
+        )
+        title = tuple(
+            self._unit_node(replace(u, fields=("title",)), view)
+            for u in parsed.units()
+            if "title" in u.fields
+        )
+        return (Named(keys, Or(title)),) if keys and title else ()
+
     def _excluded(self, parsed: ParsedQuery, view: View) -> Node | None:
         if not parsed.excluded:
             return None
@@ -429,8 +443,14 @@ class Engine:
         elif parsed.clauses:
             mode = "all"
             every = self._all_node(parsed, view)
+            named = self._naming(parsed, view)
             answer = view.match(
-                replace(base, query=every, bonus=self._proximity(parsed), rerank_depth=RERANK_DEPTH)
+                replace(
+                    base,
+                    query=every,
+                    bonus=(*self._proximity(parsed), *named),
+                    rerank_depth=RERANK_DEPTH,
+                )
             )
             found, total = list(answer.ranked), answer.total
             _add_counts(counts, answer)
@@ -443,7 +463,7 @@ class Engine:
                         base,
                         query=self._any_node(parsed, view),
                         exclude=skip,
-                        bonus=self._pairs(parsed),
+                        bonus=(*self._pairs(parsed), *named),
                         rerank_depth=RERANK_DEPTH,
                     )
                 )
@@ -560,18 +580,26 @@ class Engine:
             return explaining.leaves(self._all_node(parsed, view))
 
     def explain(self, text: str, hits: Sequence[Hit]) -> dict[str, explaining.Explanation]:
-        """hit id -> the hit's score split by field and term of the query for ``text``
-        (what is left over is the proximity bonus)."""
+        """hit id -> the hit's score split by field and term of the query for ``text``,
+        the bonus for being named by its title, and what is left: the proximity bonus."""
         with self.pinned():
             view = self.view()
             terms = self.explain_terms(text)
+            named = self._naming(self._resolve(parse(text, view.analyzer), view), view)
             out = {}
             for hit in hits:
                 ref = view.lookup(hit.id)
-                if ref is not None:
-                    out[hit.id] = explaining.explain(
-                        terms, _leaf_scorer(view, ref), score=hit.score
-                    )
+                if ref is None:
+                    continue
+                title = view.stored([ref])[0].title if named else ""
+                bonus = sum(
+                    view.scores(n.node, [ref])[0]
+                    for n in named
+                    if isinstance(n, Named) and naming.names(title, n.keys)
+                )
+                out[hit.id] = explaining.explain(
+                    terms, _leaf_scorer(view, ref), score=hit.score, named=bonus
+                )
             return out
 
     # -- documents and stats -------------------------------------------------------------

@@ -100,6 +100,9 @@ class ParsedQuery:
     segmented: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     #: True when words past :data:`MAX_UNITS` were left out
     truncated: bool = False
+    #: The words searched in titles as typed, in runs that an OR, an exclusion or a filter
+    #: breaks: where a query can name an article by its title (:mod:`.naming`).
+    runs: list[str] = field(default_factory=list)
 
     def units(self) -> list[Unit]:
         """Every unit of every clause, OR alternatives included, in typed order."""
@@ -148,6 +151,13 @@ def parse(text: str, analyzer: Analyzer) -> ParsedQuery:
     parsed = ParsedQuery(text)
     pending_or = False
     used = 0
+    run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            parsed.runs.append(" ".join(run))
+            run.clear()
+
     for m in _TOKEN.finditer(text):
         if not m.group(0):
             continue
@@ -165,10 +175,12 @@ def parse(text: str, analyzer: Analyzer) -> ParsedQuery:
             fname = ""
         if not neg and not fname and phrase is None and body in _OR_WORDS:
             pending_or = bool(parsed.clauses)
+            end_run()
             continue
         if not neg and not fname and phrase is None and body.upper() in _IGNORED_WORDS:
             continue
         if fname in FILTER_FIELDS:
+            end_run()
             value = body.strip().lower()
             if value and not neg:
                 parsed.filters.append((FILTER_FIELDS[fname], value))
@@ -183,6 +195,10 @@ def parse(text: str, analyzer: Analyzer) -> ParsedQuery:
         if not units:
             continue
         used += len(units)
+        if neg or fname not in ("", "title"):
+            end_run()
+        else:
+            run.append(body.strip())
         if neg:
             if len(units) > 1:
                 units = (Unit(tuple(t for u in units for t in u.terms), True, fields),)
@@ -196,4 +212,5 @@ def parse(text: str, analyzer: Analyzer) -> ParsedQuery:
         else:
             parsed.clauses.append(Clause((units,)))
         pending_or = False
+    end_run()
     return parsed

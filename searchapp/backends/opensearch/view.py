@@ -1,9 +1,10 @@
 """One generation of an OpenSearch index answering the engine (:class:`OpenSearchView`).
 
 A request takes few round trips: ``match`` is one search (its page of ids, the total and
-the facets), plus one over the best ``rerank_depth`` for the proximity bonus; the page's
-stored fields, highlight spans and key terms come from one ``mget`` of their
-``_source`` (kept for the request). What scoring needs from the whole index (article
+the facets), plus one over the best ``rerank_depth`` for the proximity bonus (and one for
+the articles the query names by their titles, when it names some); the page's stored
+fields, highlight spans and key terms come from one ``mget`` of their ``_source`` (kept
+for the request). What scoring needs from the whole index (article
 count, field lengths, document frequencies) is asked once per generation and shared by
 every thread (:meth:`OpenSearchBackend.derived`).
 """
@@ -22,6 +23,7 @@ from searchapp.backends.base import (
     IndexMissing,
     Matches,
     MatchRequest,
+    Named,
     Node,
     Ref,
     Span,
@@ -42,6 +44,7 @@ from searchapp.backends.opensearch.mapping import (
     us_to_date,
 )
 from searchapp.backends.opensearch.translate import MATCH_NONE, Translator, keyword_filter
+from searchapp.text import naming
 from searchapp.text.analysis import variants
 from searchapp.text.synonyms import Synonyms
 
@@ -361,11 +364,14 @@ class OpenSearchView:
             }
         limit = request.limit
         relevance = request.sort == "relevance"
+        named = [n for n in request.bonus if isinstance(n, Named) and n.keys]
         if limit <= 0:
             body["size"] = 0
         elif relevance:
             depth = max(limit, request.rerank_depth) if request.bonus else limit
             body["size"] = depth
+            if named:
+                body["stored_fields"] = ["title_s"]
             body["sort"] = [{"_score": {"order": "desc"}}, _SORT_DATE_DESC, _SORT_SEQ]
             body["track_scores"] = True
         else:
@@ -390,12 +396,20 @@ class OpenSearchView:
             for h in hits
         ]
         if request.bonus and scored:
+            plain = [n for n in request.bonus if not isinstance(n, Named)]
             extra = self._scores_of(
-                [b for b in (tr.query(n) for n in request.bonus) if b is not MATCH_NONE],
+                [b for b in (tr.query(n) for n in plain) if b is not MATCH_NONE],
                 [s[1] for s in scored],
             )
             for item in scored:
                 item[0] += extra.get(item[1], 0.0)
+            titles = {h["_id"]: "".join(h.get("fields", {}).get("title_s", [])) for h in hits}
+            for node in named:
+                refs = [s[1] for s in scored if naming.names(titles.get(s[1], ""), node.keys)]
+                query = tr.query(node.node)
+                more = self._scores_of([query], refs) if query is not MATCH_NONE else {}
+                for item in scored:
+                    item[0] += more.get(item[1], 0.0)
         # BM25 ties (same words, same lengths) are common in news: newer first, then the
         # order of indexing (Whoosh's document numbers).
         scored.sort(key=lambda s: (-round(s[0], 7), -s[2], s[3]))

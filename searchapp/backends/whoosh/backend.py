@@ -37,6 +37,7 @@ from searchapp.backends.base import (
     Keyword,
     Matches,
     MatchRequest,
+    Named,
     Node,
     Or,
     Phrase,
@@ -53,6 +54,7 @@ from searchapp.backends.whoosh import writer as indexer
 from searchapp.documents import Document
 from searchapp.fields import TEXT_FIELDS
 from searchapp.indexing import BuildStats, Progress
+from searchapp.text import naming
 from searchapp.text.analysis import Analyzer
 from searchapp.text.synonyms import Synonyms, load_synonyms
 
@@ -535,8 +537,8 @@ class WhooshView:
                     keep = keep[np.lexsort((-dates[docs[keep]], -best[keep]))[:depth]]
                 docs, best = docs[keep], best[keep]
             if bonus:
-                # Proximity: only the best `depth` documents compete for the bonus.
-                best = best + self.scorer.bonus([self._query(b) for b in bonus], docs)
+                # Only the best `depth` documents compete for the bonus.
+                best = best + self._bonus(bonus, docs)
             scored = list(zip(best.tolist(), docs.tolist(), strict=True))
             when = dict(zip(docs.tolist(), dates[docs].tolist(), strict=True))
             # BM25 ties (same words, same lengths) are common in news: newer first.
@@ -549,6 +551,24 @@ class WhooshView:
             order = np.lexsort((docs, sign * day, day == 0))[:limit]
             ranked = tuple((0.0, int(d)) for d in docs[order])
         return Matches(ranked=ranked, total=total, facets=facets)
+
+    def _bonus(self, nodes: Sequence[Node], docs: np.ndarray) -> np.ndarray:
+        """The summed scores of the bonus ``nodes`` for ``docs``: proximity phrases from
+        the sidecars' positions, :class:`Named` from the titles of ``docs``."""
+        plain = [self._query(n) for n in nodes if not isinstance(n, Named)]
+        extra = self.scorer.bonus(plain, docs) if plain else np.zeros(len(docs))
+        for node in nodes:
+            if isinstance(node, Named) and node.keys:
+                title = self.scorer.bonus([self._query(node.node)], docs)
+                # A title without the query's words earns nothing: leave it unread.
+                for i in np.flatnonzero(title > 0).tolist():
+                    if naming.names(self._title(int(docs[i])), node.keys):
+                        extra[i] += title[i]
+        return extra
+
+    def _title(self, docnum: int) -> str:
+        seg = self.scorer.segments[bisect.bisect_right(self._offsets, docnum) - 1]
+        return seg.side.title(docnum - seg.offset)
 
     def _facets(self, matched: np.ndarray, fields: Sequence[str]) -> dict[str, dict[str, int]]:
         """Count filter values over every matching document (not only a page)."""

@@ -615,6 +615,17 @@ class Sidecar:
         """Every document's first stored text (the title), by document number."""
         return self._read_strings("titles")
 
+    def title(self, docnum: int) -> str:
+        """Document ``docnum``'s title, read alone (:meth:`titles` reads them all)."""
+        if "titles" in self._strings:
+            return self._strings["titles"][docnum]
+        info, base = self._documents, self._base
+        at = base + info["titles_offsets"] + 4 * docnum
+        start, end = struct.unpack_from("=II", self._map, at)
+        return bytes(self._map[base + info["titles"] + start : base + info["titles"] + end]).decode(
+            "utf-8"
+        )
+
     def filter_fields(self) -> list[str]:
         """The filter fields some document of the segment has a value of."""
         return list(self._filters)
