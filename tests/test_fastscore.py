@@ -25,6 +25,7 @@ from searchapp.backends.base import Or
 from searchapp.backends.whoosh import sidecar, store
 from searchapp.engine.search import Engine
 from searchapp.fields import TEXT_FIELDS
+from searchapp.text import naming
 from searchapp.text.analysis import Analyzer
 from searchapp.text.query import parse
 
@@ -168,9 +169,9 @@ def assert_same_as_reference(engine: Engine) -> int:
 
 
 def assert_filters_and_dates_as_indexed(engine: Engine) -> None:
-    """The sidecars' filter postings, dates and titles are Whoosh's filter postings, the
-    stored dates and the stored titles, document for document (after merges and
-    deletions too)."""
+    """The sidecars' filter postings, dates, titles and title keys' lengths are Whoosh's
+    filter postings, the stored dates and the stored titles', document for document
+    (after merges and deletions too)."""
     with engine.pinned():
         view = engine.view()
         reader, live = view.reader, view.scorer.live
@@ -192,6 +193,9 @@ def assert_filters_and_dates_as_indexed(engine: Engine) -> None:
             )
             for n in reader.all_doc_ids()
         ]
+        keys = view._title_keys()
+        for docnum in reader.all_doc_ids():
+            assert keys[docnum] == len(naming.title_key(view.texts(docnum)[0])), docnum
         dates = view._dates()
         for docnum in reader.all_doc_ids():
             when = reader.stored_fields(docnum).get("date")

@@ -19,6 +19,7 @@ from searchapp.cli import cli
 from searchapp.engine import Engine
 from searchapp.text import naming, query
 from searchapp.text.analysis import Analyzer
+from searchapp.text.scripts import fold_table
 
 ARTICLES = {
     "hongzuan.md": (
@@ -143,6 +144,12 @@ def test_runs_are_broken_by_or_exclusions_and_filters() -> None:
     assert query.parse('title:红钻 "鱼 类" body:深海', analyzer).runs == ["红钻 鱼 类"]
 
 
+def test_folding_keeps_letters_and_digits_apart_from_the_rest() -> None:
+    # title_key drops the rest before folding: the same as after, for every folded character.
+    for source, target in fold_table().items():
+        assert chr(source).isalnum() == chr(target).isalnum(), (chr(source), chr(target))
+
+
 def test_title_keys() -> None:
     assert naming.title_key("Apple Watch 評測：續航") == "applewatch评测续航"
     assert naming.names("红钻鱼", ["红钻鱼广泛分布"])
@@ -150,3 +157,6 @@ def test_title_keys() -> None:
     assert not naming.names("水", ["海水分布"])
     assert not naming.names("——", ["——"])
     assert not naming.names("红钻鱼", [])
+    titles = ["红钻鱼", "丝尾红钻鱼", "红钻\n鱼", "紅鑽魚", "", "红_钻_鱼"]
+    assert naming.named(titles, ["红钻鱼广泛分布"]) == [True, False, True, True, False, True]
+    assert naming.named(titles[:2], ["丝尾红钻鱼", "x"]) == [True, True]

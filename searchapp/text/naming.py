@@ -14,21 +14,39 @@ traditional to simplified, case) and keep only letters and digits (``"Apple Watc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from searchapp.text.scripts import fold
 
 #: Shorter title keys name nothing (a one-character title is in too many queries).
 MIN_KEY = 2
+#: What a key leaves out: all but letters and digits (``str.isalnum``). Folding maps
+#: letters and digits to letters and digits and the rest to the rest (a test checks), so
+#: it can come after, on the shorter string.
+_NOT_ALNUM = re.compile(r"[\W_]+")
+#: The same, keeping line breaks: many titles are stripped in one call.
+_NOT_ALNUM_OR_BREAK = re.compile(r"[^\w\n]+|_+")
 
 
 def title_key(text: str) -> str:
     """``text`` folded, with only its letters and digits."""
-    return "".join(ch for ch in fold(text) if ch.isalnum())
+    return fold(_NOT_ALNUM.sub("", text))
 
 
 def names(title: str, keys: Sequence[str]) -> bool:
     """True when the whole of ``title`` is within one of ``keys`` (typed runs of a query,
     already :func:`title_key`-ed)."""
-    key = title_key(title)
-    return len(key) >= MIN_KEY and any(key in k for k in keys)
+    return named([title], keys)[0]
+
+
+def named(titles: Sequence[str], keys: Sequence[str]) -> list[bool]:
+    """:func:`names` of each of ``titles`` (the candidates of one query)."""
+    longest = max(map(len, keys), default=0)
+    if longest < MIN_KEY or not titles:
+        return [False] * len(titles)
+    bare = _NOT_ALNUM_OR_BREAK.sub("", "\n".join(titles)).split("\n")
+    if len(bare) != len(titles):  # a title with a line break in it
+        bare = [_NOT_ALNUM.sub("", t) for t in titles]
+    # Most titles are longer than any query: they are not folded at all.
+    return [MIN_KEY <= len(b) <= longest and any(fold(b) in k for k in keys) for b in bare]

@@ -405,7 +405,8 @@ class OpenSearchView:
                 item[0] += extra.get(item[1], 0.0)
             titles = {h["_id"]: "".join(h.get("fields", {}).get("title_s", [])) for h in hits}
             for node in named:
-                refs = [s[1] for s in scored if naming.names(titles.get(s[1], ""), node.keys)]
+                flags = naming.named([titles.get(s[1], "") for s in scored], node.keys)
+                refs = [s[1] for s, flag in zip(scored, flags, strict=True) if flag]
                 query = tr.query(node.node)
                 more = self._scores_of([query], refs) if query is not MATCH_NONE else {}
                 for item in scored:

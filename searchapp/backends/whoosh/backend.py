@@ -487,6 +487,15 @@ class WhooshView:
 
         return self.backend.derived(self.reader, ("dates",), build)
 
+    def _title_keys(self) -> np.ndarray:
+        """The length of every document's title key, by document number (sidecars)."""
+
+        def build() -> np.ndarray:
+            parts = [seg.side.title_keys for seg in self.scorer.segments]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint16)
+
+        return self.backend.derived(self.reader, ("title_keys",), build)
+
     def _keyword_mask(self, fieldname: str, value: str) -> np.ndarray:
         mask = np.zeros(self.reader.doc_count_all(), dtype=bool)
         postings = self._postings_arrays(fieldname)
@@ -559,16 +568,29 @@ class WhooshView:
         extra = self.scorer.bonus(plain, docs) if plain else np.zeros(len(docs))
         for node in nodes:
             if isinstance(node, Named) and node.keys:
-                title = self.scorer.bonus([self._query(node.node)], docs)
-                # A title without the query's words earns nothing: leave it unread.
-                for i in np.flatnonzero(title > 0).tolist():
-                    if naming.names(self._title(int(docs[i])), node.keys):
-                        extra[i] += title[i]
+                # Only titles whose key is no longer than the query's are read.
+                size = self._title_keys()[docs]
+                maybe = np.flatnonzero(
+                    (size >= naming.MIN_KEY) & (size <= max(map(len, node.keys)))
+                )
+                named = np.zeros(len(docs), dtype=bool)
+                named[maybe] = naming.named(self._titles(docs[maybe]), node.keys)
+                if named.any():
+                    extra[named] += self.scorer.bonus([self._query(node.node)], docs[named])
         return extra
 
-    def _title(self, docnum: int) -> str:
-        seg = self.scorer.segments[bisect.bisect_right(self._offsets, docnum) - 1]
-        return seg.side.title(docnum - seg.offset)
+    def _titles(self, docs: np.ndarray) -> list[str]:
+        """The titles of ``docs`` (document numbers), in their order."""
+        out: list[str] = [""] * len(docs)
+        where = np.searchsorted(self._offsets, docs, side="right") - 1
+        for i in np.unique(where).tolist():
+            seg = self.scorer.segments[i]
+            mine = np.flatnonzero(where == i)
+            for j, title in zip(
+                mine.tolist(), seg.side.titles_of(docs[mine] - seg.offset), strict=True
+            ):
+                out[j] = title
+        return out
 
     def _facets(self, matched: np.ndarray, fields: Sequence[str]) -> dict[str, dict[str, int]]:
         """Count filter values over every matching document (not only a page)."""

@@ -14,7 +14,7 @@ from searchapp.backends.whoosh.tokenizer import ChineseTokenizer
 from searchapp.fields import FILTER_FIELDS, TEXT_FIELDS
 from searchapp.text.analysis import ANALYZER_VERSION
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 INDEX_NAME = "MAIN"
 __all__ = ["FILTER_FIELDS", "TEXT_FIELDS", "build_schema", "index_version"]
 

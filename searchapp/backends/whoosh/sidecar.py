@@ -13,7 +13,9 @@ read, more than a whole search's budget for one common word):
   original text, for phrases, proximity and whole-word highlights;
 * per document: the field's length byte (Whoosh's own lossy encoding, for BM25);
 * per document: its id and fingerprint (what ``update`` compares with the corpus), its
-  date (the filters and date sorting read it) and its title (the suggestions read all);
+  date (the filters and date sorting read it), its title (the suggestions read all) and
+  the length of its title's key (:mod:`searchapp.text.naming`: the few titles short
+  enough for a query to name are the only ones read);
 * per filter field: its values, each with the documents that have it (filters, facets);
 * the stored text of the full-text fields, in zlib blocks of about :data:`BLOCK_BYTES`;
 * the sizes of the segment's Whoosh files, to tell a truncated one before reading it.
@@ -46,8 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from searchapp.text import naming
+
 EXTENSION = ".sap"
-MAGIC = b"SAPOST06"
+MAGIC = b"SAPOST07"
 #: magic, then the JSON header's length; arrays start 8-byte aligned after the header.
 _PREFIX = struct.Struct("<8sI")
 _ALIGN = 8
@@ -182,6 +186,9 @@ class SidecarRecorder:
         #: the first field's text again, uncompressed (the suggestion vocabulary reads every
         #: title: decompressing every block for them took most of its reading)
         self._titles: list[str] = []
+        #: the length of each title's key (:func:`searchapp.text.naming.title_key`): the
+        #: titles a query may name are found without reading the others
+        self._title_keys = array("H")
         self._dates = array("q")
         #: filter field -> value -> its documents
         self._filters: dict[str, dict[str, list[int]]] = {}
@@ -206,6 +213,7 @@ class SidecarRecorder:
         self._ids.append(doc_id)
         self._fps.append(fingerprint)
         self._titles.append(texts[0])
+        self._title_keys.append(min(len(naming.title_key(texts[0])), 0xFFFF))
         self._dates.append(date)
         self._texts.add(encode_texts(texts))
         for fieldname, values in (filters or {}).items():
@@ -242,6 +250,7 @@ class SidecarRecorder:
         self._fps.extend(fps[i] for i in live.tolist())
         titles = side.titles()
         self._titles.extend(titles[i] for i in live.tolist())
+        self._title_keys.frombytes(side.title_keys[live].astype(np.uint16).tobytes())
         self._dates.frombytes(side.dates[live].astype(np.int64).tobytes())
         for fieldname in side.filter_fields():
             by_value = self._filters.setdefault(fieldname, {})
@@ -323,6 +332,7 @@ class SidecarRecorder:
             documents[f"{key}_len"] = len(blob)
             documents[f"{key}_offsets"] = put(offsets.tobytes())
         documents["dates"] = put(np.asarray(self._dates, dtype=np.int64).tobytes())
+        documents["title_keys"] = put(np.asarray(self._title_keys, dtype=np.uint16).tobytes())
         header["documents"] = documents
         filters: dict[str, dict[str, Any]] = {}
         for fieldname, by_value in sorted(self._filters.items()):
@@ -588,6 +598,10 @@ class Sidecar:
         self.dates = np.frombuffer(
             self._map, np.int64, self.doc_count, base + self._documents["dates"]
         )
+        #: the length of every document's title key (see :class:`SidecarRecorder`)
+        self.title_keys = np.frombuffer(
+            self._map, np.uint16, self.doc_count, base + self._documents["title_keys"]
+        )
         self._filters: dict[str, dict[str, Any]] = header["filters"]
         texts = header["texts"]
         #: the fields whose text is stored here, in the order :meth:`texts` gives them
@@ -615,16 +629,22 @@ class Sidecar:
         """Every document's first stored text (the title), by document number."""
         return self._read_strings("titles")
 
-    def title(self, docnum: int) -> str:
-        """Document ``docnum``'s title, read alone (:meth:`titles` reads them all)."""
+    def titles_of(self, docnums: Sequence[int] | np.ndarray) -> list[str]:
+        """The titles of ``docnums`` alone (:meth:`titles` reads them all)."""
         if "titles" in self._strings:
-            return self._strings["titles"][docnum]
+            every = self._strings["titles"]
+            return [every[d] for d in docnums]
         info, base = self._documents, self._base
-        at = base + info["titles_offsets"] + 4 * docnum
-        start, end = struct.unpack_from("=II", self._map, at)
-        return bytes(self._map[base + info["titles"] + start : base + info["titles"] + end]).decode(
-            "utf-8"
+        offsets = np.frombuffer(
+            self._map, np.uint32, self.doc_count + 1, base + info["titles_offsets"]
         )
+        at = np.asarray(docnums, dtype=np.int64)
+        blob = base + info["titles"]
+        view = memoryview(self._map)
+        return [
+            str(view[blob + a : blob + b], "utf-8")
+            for a, b in zip(offsets[at].tolist(), offsets[at + 1].tolist(), strict=True)
+        ]
 
     def filter_fields(self) -> list[str]:
         """The filter fields some document of the segment has a value of."""
