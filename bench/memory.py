@@ -5,11 +5,13 @@
 Starts ``gunicorn wsgi:app`` (the deployment of the README) on 127.0.0.1 with
 ``--workers`` workers, sends every query of ``bench/queries.txt`` to the search page, the
 JSON API and the suggestions (each worker gets its share), opens one article page per
-query, then reads each worker's memory from ``/proc``: RSS (what ``top`` shows: its own
-memory and the index pages it has touched), PSS (the shared pages divided among the
-processes that map them) and private memory (what the worker alone holds: the Python
-heap, its caches). The index files are memory-mapped, so the page cache holds them once
-for every worker. Stops the server by its PID.
+query, then reads each worker's and the master's memory from ``/proc``: RSS (what
+``top`` shows: its own memory and the index pages it has touched), PSS (the shared pages
+divided among the processes that map them) and private memory (what the process alone
+holds: the Python heap, its caches). The index files are memory-mapped, so the page cache
+holds them once for every worker; the app is loaded in the master (``gunicorn.conf.py``)
+and its segmenter and vocabulary shared by the workers. The sum of the PSS is what the
+whole server takes. Stops the server by its PID.
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
+        while len(children(server.pid)) < args.workers:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the workers did not start") from None
+            time.sleep(0.2)
         before = {pid: memory(pid) for pid in children(server.pid)}
         started = time.perf_counter()
         for q in queries:
@@ -112,6 +118,7 @@ def main() -> None:
                 fetch(base, "/doc/" + urllib.parse.quote(hits[0]["id"]), {})
         seconds = time.perf_counter() - started
         after = {pid: memory(pid) for pid in children(server.pid)}
+        master = memory(server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -120,14 +127,20 @@ def main() -> None:
             server.kill()
             server.wait()
     print(f"{len(queries)} queries x (page, API, suggestion, article) in {seconds:.1f} s")
-    print("| worker | RSS at start | RSS after | PSS after | private after |")
+    print("| process | RSS at start | RSS after | PSS after | private after |")
     print("|---|---|---|---|---|")
     for pid, mem in after.items():
         start = before.get(pid, {}).get("rss", 0.0)
         print(
-            f"| {pid} | {start:.0f} MB | {mem['rss']:.0f} MB | {mem['pss']:.0f} MB "
+            f"| worker {pid} | {start:.0f} MB | {mem['rss']:.0f} MB | {mem['pss']:.0f} MB "
             f"| {mem['private']:.0f} MB |"
         )
+    print(
+        f"| master {server.pid} | | {master['rss']:.0f} MB | {master['pss']:.0f} MB "
+        f"| {master['private']:.0f} MB |"
+    )
+    total = master["pss"] + sum(mem["pss"] for mem in after.values())
+    print(f"\nThe server in all (PSS of the master and the workers): {total:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ No timing assertions: they only check that every step runs and writes valid repo
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,8 @@ def test_memory_reports_each_gunicorn_worker(
     memory.main()
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ") and "MB" in line]
-    assert len(rows) == 2  # one line per worker
+    assert [row.split()[1] for row in rows] == ["worker", "worker", "master"]
+    assert re.search(r"The server in all \(PSS of the master and the workers\): \d+ MB", out)
     for row in rows:
         rss_after = float(row.split("|")[3].split()[0])
         private = float(row.split("|")[5].split()[0])

@@ -81,6 +81,18 @@ def warm_up(app: Flask) -> Any:
     return app.extensions[EXTENSION].warm_up()
 
 
+def preload(app: Flask) -> None:
+    """Prepare ``app`` in a process that forks the workers (gunicorn's master, with
+    ``preload_app``): warm it up (:func:`warm_up`) and wait for a vocabulary being
+    built, so that every worker starts with the segmenter and the vocabulary ready and
+    shares their memory with the others. What is per process (index searchers, cluster
+    connections) is opened by each worker itself: the warm-up closes its searcher, and
+    the OpenSearch backend reconnects in a forked child."""
+    thread = warm_up(app)
+    if thread is not None:
+        thread.join()
+
+
 def finish_response(response: Response) -> Response:
     """After a request: security headers and one log line."""
     for name, value in SECURITY_HEADERS.items():

@@ -15,8 +15,10 @@ analyses queries exactly as the articles were analysed.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,22 @@ class _Local(threading.local):
     view: OpenSearchView | None = None
 
 
+def _reconnect_after_fork(backend: OpenSearchBackend) -> None:
+    """Give ``backend`` a client of its own in a forked child: the parent's pooled
+    connections are sockets the two processes would share (gunicorn forks its workers
+    from a master that has loaded the vocabulary through this backend)."""
+    ref = weakref.ref(backend)
+
+    def reconnect() -> None:
+        found = ref()
+        if found is not None:
+            found.client = osclient.connect(found.settings)
+            found._local = _Local()
+            found._lock = threading.Lock()
+
+    os.register_at_fork(after_in_child=reconnect)
+
+
 class OpenSearchBackend:
     """An alias on an OpenSearch cluster. Thread-safe; keep one per process."""
 
@@ -99,6 +117,7 @@ class OpenSearchBackend:
         self.alias = settings.opensearch_index
         self.urls = osclient.node_urls(settings)
         self.client: OpenSearch = osclient.connect(settings)
+        _reconnect_after_fork(self)
         self._local = _Local()
         self._lock = threading.Lock()
         #: (generation key, what) -> data derived from one generation, for every thread
