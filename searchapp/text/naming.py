@@ -25,8 +25,6 @@ MIN_KEY = 2
 #: letters and digits to letters and digits and the rest to the rest (a test checks), so
 #: it can come after, on the shorter string.
 _NOT_ALNUM = re.compile(r"[\W_]+")
-#: The same, keeping line breaks: many titles are stripped in one call.
-_NOT_ALNUM_OR_BREAK = re.compile(r"[^\w\n]+|_+")
 
 
 def title_key(text: str) -> str:
@@ -43,10 +41,6 @@ def names(title: str, keys: Sequence[str]) -> bool:
 def named(titles: Sequence[str], keys: Sequence[str]) -> list[bool]:
     """:func:`names` of each of ``titles`` (the candidates of one query)."""
     longest = max(map(len, keys), default=0)
-    if longest < MIN_KEY or not titles:
-        return [False] * len(titles)
-    bare = _NOT_ALNUM_OR_BREAK.sub("", "\n".join(titles)).split("\n")
-    if len(bare) != len(titles):  # a title with a line break in it
-        bare = [_NOT_ALNUM.sub("", t) for t in titles]
+    bare = [_NOT_ALNUM.sub("", t) for t in titles]
     # Most titles are longer than any query: they are not folded at all.
     return [MIN_KEY <= len(b) <= longest and any(fold(b) in k for k in keys) for b in bare]
