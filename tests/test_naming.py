@@ -102,10 +102,12 @@ def test_an_english_title_is_named_across_the_space(engine: Engine) -> None:
 
 
 def test_a_one_character_title_names_nothing(engine: Engine) -> None:
-    # 水 is inside 海水 but is too short to name the article 水.
-    page = engine.search("海水 分布", pagelen=10)
+    # 水 is typed, and its title's word scores, but one character is too short to name it.
+    page = engine.search("水 分布", pagelen=10)
     assert "water.md" in [h.id for h in page.hits]
-    assert engine.explain("海水 分布", page.hits)["water.md"].named == 0.0
+    why = engine.explain("水 分布", page.hits)["water.md"]
+    assert [p.term for p in why.parts if p.field == "title"] == ["水"]
+    assert why.named == 0.0
 
 
 def test_the_bonus_is_what_explain_reports_beyond_the_terms(engine: Engine) -> None:
