@@ -26,8 +26,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench.run import QUERIES_FILE, read_queries
+
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = Path(__file__).resolve().parent / "queries.txt"
 
 
 def get(base: str, path: str, params: dict[str, str]) -> tuple[float, dict]:
@@ -54,8 +55,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--port", type=int, default=5077)
     args = parser.parse_args()
-    lines = QUERIES.read_text(encoding="utf-8").splitlines()
-    queries = [q for q in lines if q.strip() and not q.startswith("#")][: args.requests]
+    queries = read_queries(QUERIES_FILE)[: args.requests]
     base = f"http://127.0.0.1:{args.port}"
     cmd = [sys.executable, "-m", "searchapp", "serve", "--index", str(args.index)]
     cmd += ["--corpus", str(args.corpus), "--port", str(args.port)]
