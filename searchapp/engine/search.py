@@ -574,18 +574,19 @@ class Engine:
         """The (field, term, boost) leaves of the main query the engine runs for ``text``."""
         with self.pinned():
             view = self.view()
-            parsed = self._resolve(parse(text, view.analyzer), view)
-            if not parsed.clauses:
-                return []
-            return explaining.leaves(self._all_node(parsed, view))
+            return self._leaves(self._resolve(parse(text, view.analyzer), view), view)
+
+    def _leaves(self, parsed: ParsedQuery, view: View) -> list[explaining.Leaf]:
+        return explaining.leaves(self._all_node(parsed, view)) if parsed.clauses else []
 
     def explain(self, text: str, hits: Sequence[Hit]) -> dict[str, explaining.Explanation]:
         """hit id -> the hit's score split by field and term of the query for ``text``,
         the bonus for being named by its title, and what is left: the proximity bonus."""
         with self.pinned():
             view = self.view()
-            terms = self.explain_terms(text)
-            named = self._naming(self._resolve(parse(text, view.analyzer), view), view)
+            parsed = self._resolve(parse(text, view.analyzer), view)
+            terms = self._leaves(parsed, view)
+            named = self._naming(parsed, view)
             out = {}
             for hit in hits:
                 ref = view.lookup(hit.id)

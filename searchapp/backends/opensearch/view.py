@@ -403,9 +403,10 @@ class OpenSearchView:
             )
             for item in scored:
                 item[0] += extra.get(item[1], 0.0)
-            titles = {h["_id"]: "".join(h.get("fields", {}).get("title_s", [])) for h in hits}
+            # The candidates' titles came with them (stored_fields) when the query may name one.
+            titles = ["".join(h.get("fields", {}).get("title_s", [])) for h in hits]
             for node in named:
-                flags = naming.named([titles.get(s[1], "") for s in scored], node.keys)
+                flags = naming.named(titles, node.keys)
                 refs = [s[1] for s, flag in zip(scored, flags, strict=True) if flag]
                 query = tr.query(node.node)
                 more = self._scores_of([query], refs) if query is not MATCH_NONE else {}
